@@ -1,0 +1,23 @@
+"""Scoring service settings (prefix ``NOF_SCORING_``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.settings import CommonSettings
+
+
+class ScoringSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NOF_SCORING_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8002, ge=1, le=65535)
+    methodology: str = "nof-2025-26"
+    store: str = "rocksdb://"
+    data_dir: str | None = None
+    common: CommonSettings = Field(default_factory=CommonSettings)
+
+    @property
+    def state_dir(self) -> str:
+        return self.data_dir or str(self.common.local_dir / "scoring")

@@ -1,0 +1,114 @@
+"""The one registry of Kafka topics: versioned names, keys, partitions, retention, compaction, dead letters.
+
+Every topic the system uses is declared here and created by the admin step (`nof topics declare`);
+the broker never auto-creates topics. Partition counts are explicit because faust tables need their
+changelog topics co-partitioned with the topics that feed them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DAY_MS = 24 * 60 * 60 * 1000
+
+#: Input topics share one partition count so the scorer's changelogs line up with all of them.
+INPUT_PARTITIONS = 6
+
+#: faust app id of the scoring service; its changelog topic names derive from it.
+SCORING_APP_ID = "nof-scoring-v1"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    key: str
+    value: str
+    description: str
+    retention_ms: int = 7 * DAY_MS
+    compacted: bool = False
+    dead_letter: str | None = None
+    extra_config: dict[str, str] = field(default_factory=dict)
+
+    def config(self) -> dict[str, str]:
+        cfg = {
+            "cleanup.policy": "compact" if self.compacted else "delete",
+            "retention.ms": str(-1 if self.compacted else self.retention_ms),
+        }
+        if self.compacted:
+            cfg["min.cleanable.dirty.ratio"] = "0.1"
+            cfg["segment.ms"] = str(DAY_MS)
+        cfg.update(self.extra_config)
+        return cfg
+
+
+def _dead_letter(of: str) -> TopicSpec:
+    return TopicSpec(
+        name=f"{of}.dlq",
+        partitions=1,
+        key="original key",
+        value="DeadLetter (shared.events)",
+        description=f"Records from {of} that could not be decoded or validated, with the reason.",
+        retention_ms=30 * DAY_MS,
+    )
+
+
+OBSERVATIONS = TopicSpec(
+    name="nof.observations.v1",
+    partitions=INPUT_PARTITIONS,
+    key="league partition key (shared.methodology Methodology.partition_key)",
+    value="ObservationReceived",
+    description="Accepted metric observations, as published by ingest.",
+    retention_ms=30 * DAY_MS,
+    dead_letter="nof.observations.v1.dlq",
+)
+
+TRUST_STATUS = TopicSpec(
+    name="nof.trust-status.v1",
+    partitions=INPUT_PARTITIONS,
+    key="league partition key",
+    value="FinanceStatusChanged | IntensiveSupportChanged | TrustRegistered",
+    description="Inputs that move segments without a metric value: finance flags, intensive support, register updates.",
+    retention_ms=30 * DAY_MS,
+    dead_letter="nof.trust-status.v1.dlq",
+)
+
+CHANGES = TopicSpec(
+    name="nof.changes.v1",
+    partitions=3,
+    key="league slug",
+    value="LeagueChanged (a batch of assessment/segment/rank changes with causes)",
+    description="The scorer's change events, in league version order per league.",
+    retention_ms=14 * DAY_MS,
+)
+
+PUBLIC_EVENTS = TopicSpec(
+    name="nof.public-events.v1",
+    partitions=3,
+    key="league slug",
+    value="CloudEvents 1.0 structured JSON",
+    description="The public feed for downstream systems that consume Kafka directly.",
+    retention_ms=14 * DAY_MS,
+)
+
+# faust names changelogs "<app id>-<table>-changelog"; declaring them keeps partitions and compaction ours.
+SCORER_STATE_CHANGELOG = TopicSpec(
+    name=f"{SCORING_APP_ID}-league_inputs-changelog",
+    partitions=INPUT_PARTITIONS,
+    key="input key (league|trust|metric|period and similar)",
+    value="the scorer's latest accepted input for that key",
+    description="Changelog of the scorer's input table: restart recovery without replaying history.",
+    compacted=True,
+)
+
+TOPICS: tuple[TopicSpec, ...] = (
+    OBSERVATIONS,
+    _dead_letter(OBSERVATIONS.name),
+    TRUST_STATUS,
+    _dead_letter(TRUST_STATUS.name),
+    CHANGES,
+    PUBLIC_EVENTS,
+    SCORER_STATE_CHANGELOG,
+)
+
+BY_NAME = {t.name: t for t in TOPICS}

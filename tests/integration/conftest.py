@@ -1,0 +1,32 @@
+"""Integration fixtures: the real broker and Redis, as `make infra` starts them."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from shared.kafka_admin import broker_answers
+from shared.settings import CommonSettings
+
+
+@pytest.fixture(scope="session")
+def settings() -> CommonSettings:
+    return CommonSettings()
+
+
+@pytest.fixture(scope="session")
+def kafka_settings(settings):
+    if not broker_answers(settings.kafka):
+        pytest.fail(f"no Kafka broker answers at {settings.kafka.bootstrap_servers}: run `make infra`")
+    return settings.kafka
+
+
+@pytest.fixture
+def redis_client(settings):
+    client = redis.Redis.from_url(settings.redis.url)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.fail(f"no Redis answers at {settings.redis.url}: run `make infra`")
+    yield client
+    client.close()

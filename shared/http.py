@@ -36,3 +36,90 @@ def operational_router(service: str, checks: Mapping[str, Check]) -> APIRouter:
         return Response(body, media_type=content_type)
 
     return router
+
+
+def install_error_handlers(app) -> None:  # noqa: ANN001 - a FastAPI app
+    """The one place errors become HTTP answers: ServiceError subclasses and request validation."""
+    from fastapi import Request
+    from fastapi.exceptions import RequestValidationError
+
+    from shared.errors import ServiceError, Unavailable, ValidationFailed
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        body: dict[str, object] = {"error": exc.code, "message": exc.message}
+        headers = {}
+        if isinstance(exc, ValidationFailed):
+            body["errors"] = [e.as_dict() for e in exc.errors]
+        if isinstance(exc, Unavailable):
+            headers["Retry-After"] = str(exc.retry_after_s)
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+            index = next((int(p) for p in loc if p.isdigit()), None)
+            field = ".".join(p for p in loc if not p.isdigit() and p != "observations") or "body"
+            entry: dict[str, object] = {"field": field, "reason": err.get("msg", "invalid")}
+            if index is not None:
+                entry["index"] = index
+            errors.append(entry)
+        return JSONResponse(
+            {"error": "validation_failed", "message": "the request was rejected; nothing was accepted", "errors": errors},
+            status_code=422,
+        )
+
+
+class BodyLimit:
+    """ASGI middleware: answer 413 once a request body exceeds its path's limit, declared or streamed."""
+
+    def __init__(self, app, limit_for) -> None:  # noqa: ANN001 - ASGI app; limit_for(path) -> bytes
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = self.limit_for(scope["path"])
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await _too_large(send, limit)
+        seen = 0
+        started = False
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _BodyTooLarge()
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await _too_large(send, limit)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send, limit: int) -> None:  # noqa: ANN001
+    import json
+
+    body = json.dumps({"error": "payload_too_large", "message": f"request body exceeds {limit} bytes"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

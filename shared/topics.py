@@ -28,6 +28,7 @@ class TopicSpec:
     retention_ms: int = 7 * DAY_MS
     compacted: bool = False
     dead_letter: str | None = None
+    internal: bool = False  # owned by one service (its state); nothing else writes to it
     extra_config: dict[str, str] = field(default_factory=dict)
 
     def config(self) -> dict[str, str]:
@@ -99,6 +100,7 @@ SCORER_STATE_CHANGELOG = TopicSpec(
     value="the scorer's latest accepted input for that key",
     description="Changelog of the scorer's input table: restart recovery without replaying history.",
     compacted=True,
+    internal=True,
 )
 
 TOPICS: tuple[TopicSpec, ...] = (

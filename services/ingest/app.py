@@ -8,21 +8,42 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.ingest.accept import Acceptor
+from services.ingest.routes import IngestContext, router
 from services.ingest.settings import IngestSettings
-from shared.http import operational_router
-from shared.kafka_admin import broker_answers
+from services.ingest.sink import InputSink, KafkaInputSink
+from shared.http import BodyLimit, install_error_handlers, operational_router
+from shared.methodology import get_methodology, load_trust_register
 
 
-def create_app(settings: IngestSettings | None = None) -> FastAPI:
+def create_app(settings: IngestSettings | None = None, sink: InputSink | None = None) -> FastAPI:
     settings = settings or IngestSettings()
-
-    async def kafka_ok() -> bool:
-        return await asyncio.to_thread(broker_answers, settings.common.kafka)
+    sink = sink or KafkaInputSink(settings.common.kafka)
+    ctx = IngestContext(
+        settings=settings,
+        acceptor=Acceptor(get_methodology(settings.methodology), load_trust_register()),
+        sink=sink,
+        keys=settings.key_ring(),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await asyncio.to_thread(sink.close)
 
-    app = FastAPI(title="NOF live: ingest", version="1", lifespan=lifespan)
+    async def kafka_ok() -> bool:
+        return await asyncio.to_thread(sink.healthy)
+
+    app = FastAPI(
+        title="NOF live: ingest",
+        version="1",
+        description="Accepts metric observations and trust status changes and publishes them to Kafka.",
+        lifespan=lifespan,
+    )
+    app.state.ingest = ctx
+    install_error_handlers(app)
+    app.include_router(router)
     app.include_router(operational_router("ingest", {"kafka": kafka_ok}))
+    csv_path = "/v1/observations/csv"
+    app.add_middleware(BodyLimit, limit_for=lambda p: settings.max_csv_bytes if p == csv_path else settings.max_body_bytes)
     return app

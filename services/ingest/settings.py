@@ -1,11 +1,14 @@
-"""Ingest service settings (prefix ``NOF_INGEST_``)."""
+"""Ingest service settings (prefix ``NOF_INGEST_``); unsafe values are refused in production."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.api_keys import ApiKey, KeyRing, development_key, hash_key
 from shared.settings import CommonSettings
+
+SCOPES = frozenset({"observations:write", "status:write", "trusts:write"})
 
 
 class IngestSettings(BaseSettings):
@@ -13,4 +16,24 @@ class IngestSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8001, ge=1, le=65535)
+    methodology: str = "nof-2025-26"
+    max_batch: int = Field(default=5_000, ge=1, le=100_000)
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    max_csv_bytes: int = Field(default=2 * 1024**3, ge=1024)
+    csv_chunk_rows: int = Field(default=5_000, ge=1)
+    publish_timeout_s: float = Field(default=15.0, gt=0)
+    api_keys: list[ApiKey] = Field(default_factory=list, description="JSON list of {name, sha256, scopes}")
     common: CommonSettings = Field(default_factory=CommonSettings)
+
+    @model_validator(mode="after")
+    def _keys_in_production(self) -> "IngestSettings":
+        if self.common.production and not self.api_keys:
+            raise ValueError("NOF_INGEST_API_KEYS must list at least one hashed key in production")
+        return self
+
+    def key_ring(self) -> KeyRing:
+        """Configured keys; outside production with none configured, the local development key (all scopes)."""
+        if self.api_keys:
+            return KeyRing(self.api_keys)
+        key = development_key(self.common.local_dir / "ingest-dev-key")
+        return KeyRing([ApiKey(name="local-development", sha256=hash_key(key), scopes=SCOPES)])

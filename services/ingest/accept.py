@@ -1,0 +1,121 @@
+"""Turn validated request items into input events: check them against the trust register and the
+methodology catalogue, derive stable ids, choose each record's partition key. No I/O here."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from services.ingest.schemas import FinanceIn, IntensiveSupportIn, ObservationIn, TrustIn
+from shared.errors import FieldError, NotFound, ValidationFailed
+from shared.events import (
+    Event,
+    FinanceStatusChanged,
+    IntensiveSupportChanged,
+    ObservationReceived,
+    TrustRef,
+    TrustRegistered,
+)
+from shared.methodology import (
+    InvalidInput,
+    Methodology,
+    Observation,
+    TrustInfo,
+    league_of,
+    parse_period,
+)
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """An event and the Kafka key that routes it to the scorer owning its league."""
+
+    key: str
+    event: Event
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
+
+
+def derive_observation_id(trust: str, metric: str, period: str, value: float, source: str | None) -> str:
+    """Same trust, metric, period, value and source → same id, so a re-sent observation is a no-op."""
+    return "obs_" + _digest(trust, metric, period, repr(float(value)), source or "")
+
+
+def trust_ref(info: TrustInfo) -> TrustRef:
+    return TrustRef(code=info.code, name=info.name, trust_type=info.trust_type, subtype=info.subtype, region=info.region)
+
+
+class Acceptor:
+    """Validates inputs against the register and the methodology and builds their events."""
+
+    def __init__(self, methodology: Methodology, register: dict[str, TrustInfo]) -> None:
+        self.methodology = methodology
+        self.register = register
+
+    def observation(self, item: ObservationIn, correlation_id: str | None) -> Keyed:
+        """One observation → its event; raises InvalidInput naming the field."""
+        info = self.register.get(item.trust_code)
+        if info is None:
+            raise InvalidInput("trust_code", f"unknown trust {item.trust_code!r}")
+        period = str(parse_period(item.period))
+        obs_id = item.observation_id or derive_observation_id(
+            info.code, item.metric_id, period, item.value, item.source
+        )
+        self.methodology.validate(Observation(info.code, item.metric_id, period, item.value, obs_id, item.source))
+        metric = self.methodology.metric(item.metric_id)
+        if not metric.applies(info.league, info.code):
+            raise InvalidInput("metric_id", f"{item.metric_id} does not apply to {info.code} ({info.trust_type})")
+        event = ObservationReceived(
+            observation_id=obs_id, trust=trust_ref(info), metric_id=item.metric_id, period=period,
+            value=float(item.value), source=item.source, observed_at=item.observed_at, correlation_id=correlation_id,
+        )
+        return Keyed(self.methodology.partition_key(info.trust_type), event)
+
+    def observations(self, items: list[ObservationIn], correlation_id: str | None) -> list[Keyed]:
+        """All or nothing: every item's event, or ValidationFailed listing every bad item."""
+        accepted, errors = [], []
+        for index, item in enumerate(items):
+            try:
+                accepted.append(self.observation(item, correlation_id))
+            except InvalidInput as exc:
+                errors.append(FieldError(exc.field, exc.reason, index))
+        if errors:
+            raise ValidationFailed(errors)
+        return accepted
+
+    def _known(self, code: str) -> TrustInfo:
+        info = self.register.get(code)
+        if info is None:
+            raise NotFound(f"unknown trust {code!r}: register it with POST /v1/trusts first")
+        return info
+
+    def finance(self, code: str, body: FinanceIn, correlation_id: str | None) -> Keyed:
+        info = self._known(code)
+        change_id = "fin_" + _digest(code, body.in_deficit, body.receives_deficit_support, correlation_id)
+        event = FinanceStatusChanged(
+            change_id=change_id, trust=trust_ref(info), in_deficit=body.in_deficit,
+            receives_deficit_support=body.receives_deficit_support, correlation_id=correlation_id,
+        )
+        return Keyed(self.methodology.partition_key(info.trust_type), event)
+
+    def intensive_support(self, code: str, body: IntensiveSupportIn, correlation_id: str | None) -> Keyed:
+        info = self._known(code)
+        change_id = "isp_" + _digest(code, body.intensive_support, correlation_id)
+        event = IntensiveSupportChanged(
+            change_id=change_id, trust=trust_ref(info), intensive_support=body.intensive_support,
+            correlation_id=correlation_id,
+        )
+        return Keyed(self.methodology.partition_key(info.trust_type), event)
+
+    def trust(self, body: TrustIn, correlation_id: str | None) -> tuple[TrustInfo, Keyed]:
+        try:
+            league_of(body.trust_type)
+            key = self.methodology.partition_key(body.trust_type)
+        except InvalidInput as exc:
+            raise ValidationFailed([FieldError(exc.field, exc.reason)]) from None
+        info = TrustInfo(body.trust_code, body.trust_name, body.trust_type, body.trust_subtype, body.region, "api")
+        event = TrustRegistered(change_id="trust_" + _digest(info, correlation_id), trust=trust_ref(info),
+                                correlation_id=correlation_id)
+        return info, Keyed(key, event)

@@ -1,0 +1,115 @@
+"""Where accepted inputs go: the Kafka adapter (kafka-python), and an in-memory twin for unit tests.
+
+``publish`` returns only when the broker has acknowledged every record (acks=all), or raises
+Unavailable. A fresh producer is made on demand, so the service starts, and recovers, while Kafka
+is down.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+from kafka.errors import KafkaError
+
+from services.ingest.accept import Keyed
+from services.ingest.metrics import PRODUCE_LATENCY
+from shared.errors import Unavailable
+from shared.events import ObservationReceived
+from shared.kafka_admin import broker_answers
+from shared.kafka_producer import make_producer
+from shared.settings import KafkaSettings
+from shared.topics import OBSERVATIONS, TRUST_STATUS
+
+log = logging.getLogger(__name__)
+
+
+def topic_for(record: Keyed) -> str:
+    return OBSERVATIONS.name if isinstance(record.event, ObservationReceived) else TRUST_STATUS.name
+
+
+class InputSink(Protocol):
+    def publish(self, records: Sequence[Keyed], timeout_s: float) -> None: ...
+    def healthy(self) -> bool: ...
+    def close(self) -> None: ...
+
+
+class KafkaInputSink:
+    def __init__(self, settings: KafkaSettings) -> None:
+        self.settings = settings
+        self._producer = None
+        self._lock = threading.Lock()
+
+    def _ensure_producer(self):
+        with self._lock:
+            if self._producer is None:
+                if not broker_answers(self.settings, timeout_s=1.0):
+                    raise Unavailable("Kafka is unavailable; nothing was accepted", retry_after_s=5)
+                try:
+                    self._producer = make_producer(self.settings, "ingest")
+                except KafkaError as exc:
+                    raise Unavailable(f"Kafka is unavailable ({type(exc).__name__}); nothing was accepted") from exc
+            return self._producer
+
+    def _discard_producer(self) -> None:
+        with self._lock:
+            producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                producer.close(timeout=0)
+            except Exception:  # closing a broken producer must not mask the original failure
+                log.debug("closing a failed producer raised", exc_info=True)
+
+    def publish(self, records: Sequence[Keyed], timeout_s: float) -> None:
+        if not records:
+            return
+        producer = self._ensure_producer()
+        if not producer.bootstrap_connected() and not broker_answers(self.settings, timeout_s=1.0):
+            self._discard_producer()
+            raise Unavailable("Kafka is unavailable; nothing was accepted", retry_after_s=5)
+        started = time.perf_counter()
+        try:
+            futures = [producer.send(topic_for(r), key=r.key.encode(), value=r.event.to_bytes()) for r in records]
+            producer.flush(timeout=timeout_s)
+            for future in futures:
+                future.get(timeout=max(0.1, timeout_s - (time.perf_counter() - started)))
+        except KafkaError as exc:
+            # Records acknowledged before the failure stay; their ids are stable, so the client's
+            # retry of the whole request is idempotent at the scorer.
+            self._discard_producer()
+            raise Unavailable(f"Kafka did not acknowledge the request ({type(exc).__name__}); retry it") from exc
+        PRODUCE_LATENCY.observe(time.perf_counter() - started)
+
+    def healthy(self) -> bool:
+        producer = self._producer
+        if producer is not None and producer.bootstrap_connected():
+            return True
+        return broker_answers(self.settings, timeout_s=1.0)
+
+    def close(self) -> None:
+        with self._lock:
+            producer, self._producer = self._producer, None
+        if producer is not None:
+            producer.close(timeout=5)
+
+
+class MemoryInputSink:
+    """Keeps published records in order; ``down`` makes it behave as an unavailable broker."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, Keyed]] = []
+        self.down = False
+
+    def publish(self, records: Sequence[Keyed], timeout_s: float) -> None:
+        if self.down:
+            raise Unavailable("Kafka is unavailable; nothing was accepted", retry_after_s=5)
+        self.records.extend((topic_for(r), r) for r in records)
+
+    def healthy(self) -> bool:
+        return not self.down
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,192 @@
+"""One partition key's scoring: apply inputs to the methodology engine, turn its changes into
+versioned change events, and say what to store. Pure: no faust, Kafka or Redis here."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from services.scoring import state
+from shared.events import (
+    Cause,
+    ChangeEvent,
+    FinanceStatusChanged,
+    IntensiveSupportChanged,
+    ObservationReceived,
+    TrustRef,
+    TrustRegistered,
+    stable_event_id,
+)
+from shared.methodology import (
+    Change,
+    FinanceStatus,
+    IncrementalEngine,
+    IntensiveSupport,
+    Methodology,
+    Observation,
+    TrustInfo,
+)
+from shared.methodology.results import json_safe
+
+#: Which engine change kinds make up each published event type, and the fields each event shows.
+EVENT_OF_KIND = {
+    "metric_score": "assessment.changed", "completeness": "assessment.changed", "average": "assessment.changed",
+    "finance": "assessment.changed", "intensive_support": "assessment.changed",
+    "raw_segment": "segment.changed", "segment": "segment.changed", "capped": "segment.changed",
+    "rank": "rank.changed", "unadjusted_rank": "rank.changed",
+}
+EVENT_FIELDS = {
+    "assessment.changed": ("average", "scored_metrics", "applicable_metrics", "average_range", "in_deficit",
+                           "intensive_support"),
+    "segment.changed": ("segment", "raw_segment", "capped", "average", "average_range"),
+    "rank.changed": ("rank", "unadjusted_rank"),
+}
+VIEW_FIELDS = ("average", "scored_metrics", "applicable_metrics", "average_range", "in_deficit",
+               "intensive_support", "segment", "raw_segment", "capped", "rank", "unadjusted_rank")
+
+
+@dataclass
+class Outcome:
+    """What one input did: table writes (outbox first), events to send, leagues and trusts to re-cache."""
+
+    writes: list[tuple[str, bytes]] = field(default_factory=list)
+    events: list[ChangeEvent] = field(default_factory=list)
+    versions: dict[str, int] = field(default_factory=dict)
+    dirty: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    history: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def to_input(event) -> Observation | FinanceStatus | IntensiveSupport | None:  # noqa: ANN001
+    code = event.trust.code
+    if isinstance(event, ObservationReceived):
+        return Observation(code, event.metric_id, event.period, event.value, event.observation_id, event.source)
+    if isinstance(event, FinanceStatusChanged):
+        return FinanceStatus(code, event.in_deficit, event.receives_deficit_support, event.change_id)
+    if isinstance(event, IntensiveSupportChanged):
+        return IntensiveSupport(code, event.intensive_support, event.change_id)
+    return None
+
+
+def trust_info(ref: TrustRef) -> TrustInfo:
+    return TrustInfo(ref.code, ref.name, ref.trust_type, ref.subtype, ref.region)
+
+
+class PartitionScorer:
+    """The engine and league versions for the leagues behind one partition key."""
+
+    def __init__(self, methodology: Methodology, pk: str, stored: state.StoredState | None = None) -> None:
+        self.m = methodology
+        self.pk = pk
+        stored = stored or state.StoredState(pk)
+        self.trusts: dict[str, TrustRef] = dict(stored.trusts)
+        inputs = [to_input(e) for e in (*stored.observations, *stored.finance, *stored.intensive)]
+        self.engine = IncrementalEngine(methodology, {c: trust_info(r) for c, r in self.trusts.items()}, inputs)
+        self.versions: dict[str, int] = dict(stored.versions)
+        self.pending_outbox: dict[tuple[str, int], bytes] = dict(stored.outbox)
+        self.view: dict[str, dict[str, Any]] = {}
+        self.updated_at: dict[str, str] = {}
+        for result in self.engine.results():
+            self.view[result.trust_code] = {f: json_safe(getattr(result, f)) for f in VIEW_FIELDS}
+
+    # -- write side ----------------------------------------------------------------------------
+    def apply(self, event, correlation_id: str | None = None) -> Outcome:  # noqa: ANN001 - an input event
+        out = Outcome()
+        self._register(event.trust, out)
+        item = to_input(event)
+        if item is None:
+            return out
+        changes = self.engine.apply(item)
+        by_league: dict[str, list[Change]] = defaultdict(list)
+        for change in changes:
+            if change.kind in EVENT_OF_KIND:
+                by_league[change.league].append(change)
+        for league, league_changes in by_league.items():
+            self._publish(league, league_changes, event, out)
+        # Stored after the outbox entries written by _publish: see state.py.
+        out.writes.append((state.input_key(self.pk, event), event.to_bytes()))
+        return out
+
+    def _register(self, ref: TrustRef, out: Outcome) -> None:
+        if self.trusts.get(ref.code) == ref:
+            return
+        self.trusts[ref.code] = ref
+        info = trust_info(ref)
+        self.engine.add_trust(info)
+        self.view.setdefault(ref.code, {f: None for f in VIEW_FIELDS})
+        out.writes.append((state.trust_key(self.pk, ref.code), ref.to_bytes()))
+        out.dirty[info.league].add(ref.code)
+
+    def _publish(self, league: str, changes: list[Change], event, out: Outcome) -> None:  # noqa: ANN001
+        version = self.versions.get(league, 0) + 1
+        self.versions[league] = version
+        now = datetime.now(timezone.utc)
+        by_trust: dict[str, list[Change]] = defaultdict(list)
+        for change in changes:
+            by_trust[change.trust_code].append(change)
+        events = []
+        for code, trust_changes in sorted(by_trust.items()):
+            old = dict(self.view.setdefault(code, {f: None for f in VIEW_FIELDS}))
+            new = self._refresh_view(code)
+            cause = self._cause(trust_changes[0], code, event)
+            types = sorted({EVENT_OF_KIND[c.kind] for c in trust_changes})
+            for event_type in types:
+                fields = EVENT_FIELDS[event_type]
+                before, after = {f: old.get(f) for f in fields}, {f: new.get(f) for f in fields}
+                if event_type == "assessment.changed":
+                    scores = {c.metric_id: (json_safe(c.old), json_safe(c.new))
+                              for c in trust_changes if c.kind == "metric_score"}
+                    before["metric_scores"] = {k: v[0] for k, v in scores.items()}
+                    after["metric_scores"] = {k: v[1] for k, v in scores.items()}
+                events.append(ChangeEvent(
+                    event_id=stable_event_id(league, version, code, event_type), type=event_type, league=league,
+                    league_version=version, methodology_version=self.m.version, trust_code=code,
+                    old=before, new=after, cause=cause, occurred_at=now,
+                ))
+                if event_type in ("segment.changed", "rank.changed"):
+                    out.history.append((code, {"type": event_type, "league_version": version, "old": before,
+                                               "new": after, "at": now.isoformat(), "cause": cause.model_dump()}))
+            self.updated_at[code] = now.isoformat()
+            out.dirty[league].add(code)
+        out.writes.append((state.outbox_key(self.pk, league, version), state.encode_events(events)))
+        out.writes.append((state.version_key(self.pk, league), str(version).encode()))
+        out.events.extend(events)
+        out.versions[league] = version
+
+    def _refresh_view(self, code: str) -> dict[str, Any]:
+        result = self.engine.results().trust(code)
+        view = self.view[code] = {f: json_safe(getattr(result, f)) for f in VIEW_FIELDS}
+        return view
+
+    def _cause(self, change: Change, code: str, event) -> Cause:  # noqa: ANN001
+        c = change.cause
+        return Cause(
+            kind=c.kind, input_id=c.input_id, trust_code=c.trust_code, own_data=c.trust_code == code,
+            metric_id=getattr(event, "metric_id", None), correlation_id=event.correlation_id,
+        )
+
+    # -- read side -----------------------------------------------------------------------------
+    def leagues(self) -> list[str]:
+        return sorted({trust_info(r).league for r in self.trusts.values()})
+
+    def snapshot(self, league: str) -> dict[str, Any]:
+        """The league table as the read model stores it (see shared/league_cache.py)."""
+        result = self.engine.results().leagues.get(league)
+        entries = []
+        for r in result.entries if result else ():
+            ref = self.trusts.get(r.trust_code)
+            entry = r.to_dict()
+            entry.pop("metric_scores", None)
+            entry.update(region=ref.region if ref else "", subtype=ref.subtype if ref else "",
+                         updated_at=self.updated_at.get(r.trust_code))
+            entries.append(entry)
+        return {
+            "league": league, "version": self.versions.get(league, 0), "methodology_version": self.m.version,
+            "updated_at": datetime.now(timezone.utc).isoformat(), "entries": entries,
+        }
+
+    def explanation(self, code: str) -> dict[str, Any]:
+        out = self.engine.explain(code).to_dict()
+        out["version"] = self.versions.get(out["league"], 0)
+        return out

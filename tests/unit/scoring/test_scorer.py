@@ -1,0 +1,99 @@
+"""The partition scorer: change events with causes and versions; restart from stored state is exact."""
+
+from __future__ import annotations
+
+from services.scoring import state
+from services.scoring.scorer import PartitionScorer
+from shared.events import FinanceStatusChanged, ObservationReceived, TrustRef
+from shared.methodology import get_methodology, load_trust_register, score_batch
+from shared.methodology.inputs import Observation
+
+M = get_methodology()
+REGISTER = load_trust_register()
+AMBULANCE = sorted(c for c, t in REGISTER.items() if t.league == "ambulance")[:4]
+
+
+def ref(code: str) -> TrustRef:
+    t = REGISTER[code]
+    return TrustRef(code=code, name=t.name, trust_type=t.trust_type, subtype=t.subtype, region=t.region)
+
+
+def obs(code: str, metric: str, value: float, period: str = "2025-12", oid: str | None = None) -> ObservationReceived:
+    return ObservationReceived(observation_id=oid or f"{code}-{metric}-{period}-{value}", trust=ref(code),
+                               metric_id=metric, period=period, value=value)
+
+
+def feed(scorer: PartitionScorer, events, table: dict):
+    outcomes = []
+    for e in events:
+        out = scorer.apply(e)
+        table.update(out.writes)
+        outcomes.append(out)
+    return outcomes
+
+
+def stream():
+    a, b, c, d = AMBULANCE
+    return [
+        obs(a, "OF0082", 4.0), obs(b, "OF0082", 5.0), obs(c, "OF0082", 6.0), obs(d, "OF0082", 7.0),
+        obs(a, "OF0084", 7.1), obs(b, "OF0084", 6.9), obs(c, "OF0084", 6.5),
+        FinanceStatusChanged(change_id="f1", trust=ref(b), in_deficit=True),
+        obs(d, "OF0082", 3.0),
+    ]
+
+
+def test_events_carry_versions_causes_and_stable_ids():
+    scorer, table = PartitionScorer(M, "ambulance"), {}
+    outcomes = feed(scorer, stream(), table)
+    last = outcomes[-1]
+    assert last.versions == {"ambulance": scorer.versions["ambulance"]}
+    d = AMBULANCE[3]
+    others = [e for e in last.events if e.trust_code != d]
+    assert others, "D's improvement must move other trusts' scores"
+    for event in others:
+        assert event.cause.trust_code == d and not event.cause.own_data and event.cause.metric_id == "OF0082"
+    assert len({e.event_id for e in last.events}) == len(last.events)
+    versions = [o.versions["ambulance"] for o in outcomes if o.versions]
+    assert versions == sorted(versions) and len(set(versions)) == len(versions)
+
+
+def test_outbox_is_written_before_the_state_it_explains():
+    scorer, table = PartitionScorer(M, "ambulance"), {}
+    out = feed(scorer, stream()[:2], table)[-1]
+    kinds = [k.split("|")[1] for k, _ in out.writes]
+    assert kinds.index("outbox") < kinds.index("obs")
+
+
+def test_a_duplicate_input_produces_no_events():
+    scorer, table = PartitionScorer(M, "ambulance"), {}
+    events = stream()
+    feed(scorer, events, table)
+    again = feed(scorer, events[-1:], table)[-1]
+    assert again.events == [] and again.versions == {}
+
+
+def test_restart_from_stored_state_equals_batch_and_keeps_versions():
+    scorer, table = PartitionScorer(M, "ambulance"), {}
+    events = stream()
+    feed(scorer, events, table)
+    stored = state.group_by_partition_key(table.items())["ambulance"]
+    restarted = PartitionScorer(M, "ambulance", stored)
+    assert restarted.versions == scorer.versions
+    inputs = [Observation(e.trust.code, e.metric_id, e.period, e.value, e.observation_id)
+              for e in events if isinstance(e, ObservationReceived)]
+    from shared.methodology import FinanceStatus
+    inputs.append(FinanceStatus(AMBULANCE[1], True, False, "f1"))
+    trusts = {c: REGISTER[c] for c in AMBULANCE}
+    assert restarted.engine.results() == score_batch(M, trusts, inputs)
+    assert restarted.engine.results() == scorer.engine.results()
+
+
+def test_snapshot_lists_the_league_in_rank_order_with_ranges():
+    scorer, table = PartitionScorer(M, "ambulance"), {}
+    feed(scorer, stream(), table)
+    snap = scorer.snapshot("ambulance")
+    assert snap["version"] == scorer.versions["ambulance"]
+    ranks = [e["rank"] for e in snap["entries"] if e["rank"] is not None]
+    assert ranks == sorted(ranks) and len(ranks) == 4
+    assert all(e["average_range"] is not None for e in snap["entries"])
+    assert {e["region"] for e in snap["entries"]} <= {t.region for t in REGISTER.values()}

@@ -1,0 +1,1 @@
+"""One module per ``nof`` subcommand; each exposes ``register(subparsers)``."""

@@ -1,0 +1,238 @@
+"""The incremental path: apply one input, get back exactly what it changed (METHODOLOGY §2-§6, §8).
+
+Cost follows the change, not the league: an observation re-scores only the peers whose
+position in that metric moved (all of them only when the group grows or, for min-max, its
+bounds move), re-averages only trusts whose score moved, and re-ranks only trusts whose
+key lies between a moved trust's old and new place. Quartile cut-offs, when they move,
+re-segment the league.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Iterable, Mapping
+
+from .assemble import TrustCore, league_result
+from .catalogue import BY_TRUST_TYPE, MetricDefinition
+from .engine_state import Pass, TrustState
+from .explain import Explanation, explain_trust
+from .groups import MetricGroup
+from .inputs import FinanceStatus, Observation, TrustInfo
+from .results import Cause, Change, LeagueResult, Results
+from .rounding import hundredths_decimal
+from .segments import in_deficit, segment_state
+from .standings import Standings
+from .store import FlagChanged, InputStore, ValueChanged
+from .versions import ALL_LEAGUES_KEY, QUARTILE, Methodology
+
+
+class IncrementalEngine:
+    """Holds every league of one methodology version and updates them one input at a time.
+
+    ``inputs`` given at construction are bulk-loaded (no changes reported). After any
+    sequence of ``apply`` calls, ``results()`` equals ``score_batch`` on the same inputs.
+    """
+
+    #: Share of a league that must move before re-ranking all of it beats walking the
+    #: spans between old and new places (both give the same ranks).
+    crowd = 0.5
+
+    def __init__(self, m: Methodology, trusts: Mapping[str, TrustInfo],
+                 inputs: Iterable = ()) -> None:
+        self.methodology = m
+        self._store = InputStore(m, {})
+        self._trusts: dict[str, TrustState] = {}
+        self._groups: dict[tuple[str, str], MetricGroup] = {}
+        self._standings: dict[str, Standings] = {}
+        self._cache: dict[str, LeagueResult] = {}
+        for info in trusts.values():
+            self.add_trust(info)
+        self._bulk_load(inputs)
+
+    # -- inputs -------------------------------------------------------------------------
+    def add_trust(self, info: TrustInfo) -> list[Change]:
+        """Register an organisation; a new one is listed unranked until it has scores."""
+        known = info.code in self._trusts
+        if not self._store.add_trust(info):
+            if known:  # same league, new name or region: only the listing changes
+                self._trusts[info.code].info = info
+                self._cache.pop(info.league, None)
+            return []
+        t = self._trusts[info.code] = TrustState(info, self.methodology)
+        self._standings.setdefault(t.league, Standings(self.methodology)).members.add(info.code)
+        self._cache.pop(t.league, None)
+        cause = Cause("trust", info.code, info.code)
+        return [Change(t.league, info.code, "trust_added", None, None, info.name, cause)]
+
+    def apply(self, item) -> list[Change]:
+        """Apply one Observation, FinanceStatus or IntensiveSupport; return its changes."""
+        effect = self._store.apply(item)
+        if effect is None:
+            return []
+        ctx = Pass(_cause(item))
+        t = self._trusts[effect.trust_code]
+        if isinstance(effect, ValueChanged):
+            self._rescore(self.methodology.metrics[effect.metric_id], t, effect.new, ctx)
+        else:
+            self._flag(t, effect, ctx)
+        self._settle(ctx)
+        for league in ctx.leagues:
+            self._cache.pop(league, None)
+        return ctx.changes
+
+    # -- the cascade ----------------------------------------------------------------------
+    def _group(self, metric: MetricDefinition, league: str) -> MetricGroup:
+        scope = league if metric.comparison_group == BY_TRUST_TYPE else ALL_LEAGUES_KEY
+        group = self._groups.get((scope, metric.id))
+        if group is None:
+            m = self.methodology
+            group = self._groups[(scope, metric.id)] = MetricGroup(
+                metric, m.mapping_of(metric), m.min_peers)
+        return group
+
+    def _rescore(self, metric: MetricDefinition, t: TrustState, value: Fraction,
+                 ctx: Pass) -> None:
+        """Step 1 (§2): re-score the peers whose position in this metric moved."""
+        if not (metric.scoring and metric.applies(t.league, t.info.code)):
+            return  # contextual or not applicable: kept as history, never scored
+        group = self._group(metric, t.league)
+        mid = metric.id
+        for code in list(group.update(t.info.code, value)):
+            peer = self._trusts[code]
+            old, new = peer.scores.get(mid), group.score(code)
+            if old == new or (old and new and old[0] * new[1] == new[0] * old[1]):
+                continue
+            count = peer.tally.count
+            if old is not None:
+                peer.tally.remove(*old)
+                del peer.scores[mid]
+            if new is not None:
+                peer.tally.add(*new)
+                peer.scores[mid] = new
+            ctx.record(peer, "metric_score", old and Fraction(*old), new and Fraction(*new), mid)
+            if count != peer.tally.count:
+                ctx.record(peer, "completeness", count, peer.tally.count)
+            ctx.averaged.add(code)
+
+    def _flag(self, t: TrustState, effect: FlagChanged, ctx: Pass) -> None:
+        """Finance cap or segment 5 changed (§5): only this trust is re-segmented."""
+        ctx.record(t, effect.kind, effect.old, effect.new)
+        ctx.resegment.add(t.info.code)
+
+    def _settle(self, ctx: Pass) -> None:
+        """Steps 2-4 and ranking (§3-§6) for everything step 1 touched."""
+        m = self.methodology
+        moved_leagues = set()
+        for code in ctx.averaged:
+            t = self._trusts[code]
+            enough = t.tally.count >= m.min_scored_metrics
+            avg_h = t.tally.mean_hundredths() if enough else None
+            if avg_h != t.avg_h:
+                ctx.record(t, "average", hundredths_decimal(t.avg_h), hundredths_decimal(avg_h))
+                self._standings[t.league].averages.move(
+                    code, None if t.avg_h is None else (t.avg_h,),
+                    None if avg_h is None else (avg_h,))
+                t.avg_h = avg_h
+                ctx.resegment.add(code)
+                moved_leagues.add(t.league)
+        if m.segment_strategy == QUARTILE:
+            for league in moved_leagues:
+                if self._standings[league].refresh_cuts():
+                    ctx.leagues.add(league)
+                    ctx.resegment.update(self._standings[league].members)
+        for code in ctx.resegment:
+            self._resegment(self._trusts[code], ctx)
+        for league in {self._trusts[c].league for c in ctx.resegment}:
+            self._rerank(league, ctx)
+
+    def _resegment(self, t: TrustState, ctx: Pass) -> None:
+        store, code = self._store, t.info.code
+        cuts = self._standings[t.league].cuts
+        state = segment_state(self.methodology, t.avg_h, cuts,
+                              in_deficit(*store.deficit_of(code)), store.intensive.get(code, False))
+        for kind, old, new in zip(("raw_segment", "segment", "capped"),
+                                  (t.state.raw, t.state.segment, t.state.capped),
+                                  (state.raw, state.segment, state.capped)):
+            if old != new:
+                ctx.record(t, kind, old, new)
+        t.state = state
+        if t.key != t.placed:
+            self._standings[t.league].ranks.move(code, t.placed, t.key)
+            t.placed = t.key
+
+    def _rerank(self, league: str, ctx: Pass) -> None:
+        standings = self._standings[league]
+        moved = {c for c in ctx.resegment if self._trusts[c].league == league}
+        for ladder, kind, attr, key in (
+            (standings.ranks, "rank", "rank", lambda t: t.key),
+            (standings.averages, "unadjusted_rank", "urank",
+             lambda t: None if t.avg_h is None else (t.avg_h,)),
+        ):
+            crowd = len(moved) >= self.crowd * len(standings.members)
+            for code in standings.members if crowd else set(ladder.affected()) | moved:
+                t = self._trusts[code]
+                k = key(t)
+                rank = None if k is None else ladder.rank(k)
+                if rank != getattr(t, attr):
+                    ctx.record(t, kind, getattr(t, attr), rank)
+                    setattr(t, attr, rank)
+            ladder.forget()
+
+    # -- bulk load ------------------------------------------------------------------------
+    def _bulk_load(self, inputs: Iterable) -> None:
+        """Fold a snapshot and build every structure at once, reporting nothing."""
+        for item in inputs:
+            self._store.apply(item)
+        snapshot: dict[MetricGroup, dict[str, Fraction]] = {}
+        for metric_id, metric in self.methodology.metrics.items():
+            for code, value in self._store.values_of(metric_id).items():
+                t = self._trusts[code]
+                if metric.scoring and metric.applies(t.league, code):
+                    snapshot.setdefault(self._group(metric, t.league), {})[code] = value
+        ctx = Pass(Cause("trust", "", ""))
+        for group, values in snapshot.items():
+            group.load(values)
+            for code in values:
+                if (score := group.score(code)) is not None:
+                    self._trusts[code].scores[group.metric.id] = score
+                    self._trusts[code].tally.add(*score)
+                    ctx.averaged.add(code)
+        ctx.resegment.update(self._trusts)
+        self._settle(ctx)
+        self._cache.clear()
+
+    # -- read side ------------------------------------------------------------------------
+    def results(self) -> Results:
+        """Every league's results, likely ranges included (cached per unchanged league)."""
+        m = self.methodology
+        leagues = {}
+        for league in m.leagues:
+            if league not in self._standings:
+                continue
+            if league not in self._cache:
+                members = self._standings[league].members
+                cores = [self._core(self._trusts[c]) for c in members]
+                self._cache[league] = league_result(m, league, cores,
+                                                    self._standings[league].cuts)
+            leagues[league] = self._cache[league]
+        return Results(m.version, leagues)
+
+    def explain(self, trust_code: str) -> Explanation:
+        """The full derivation of one trust's result (§2-§6)."""
+        return explain_trust(self.methodology, self._store, self.results(), trust_code)
+
+    def _core(self, t: TrustState) -> TrustCore:
+        code = t.info.code
+        return TrustCore(
+            info=t.info, scores={mid: Fraction(*s) for mid, s in t.scores.items()},
+            avg_h=t.avg_h, state=t.state, rank=t.rank, unadjusted_rank=t.urank,
+            applicable=len(self.methodology.metrics.scoring_for(t.league, code)),
+            finance=self._store.deficit_of(code),
+            intensive=self._store.intensive.get(code, False))
+
+
+def _cause(item) -> Cause:
+    if isinstance(item, Observation):
+        return Cause("observation", item.observation_id, item.trust_code)
+    kind = "finance" if isinstance(item, FinanceStatus) else "intensive_support"
+    return Cause(kind, item.change_id, item.trust_code)

@@ -1,0 +1,171 @@
+"""The derivation of one trust's result, as data and as text (METHODOLOGY §2-§6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from .catalogue import BY_TRUST_TYPE, MetricDefinition
+from .errors import UnknownTrust
+from .results import Results, TrustResult, json_safe
+from .rounding import two_dp
+from .scoring import mean_position, oriented
+from .store import InputStore
+from .uncertainty import METHOD as RANGE_METHOD
+from .versions import Methodology
+
+
+@dataclass(frozen=True)
+class MetricLine:
+    """One metric: the value, its peers, its position among them and its score (§2)."""
+
+    metric_id: str
+    name: str
+    domain: str
+    role: str
+    unit: str
+    direction: str
+    kind: str
+    provisional: bool
+    status: str  # scored, too few peers, not reported, not applicable, contextual
+    period: str | None
+    value: Fraction | None
+    periods_received: int
+    peers: int | None
+    position: Fraction | None
+    score: Fraction | None
+    rule: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The full derivation of one trust's result (§2-§6)."""
+
+    methodology_version: str
+    trust_code: str
+    trust_name: str
+    league: str
+    metrics: tuple[MetricLine, ...]
+    average_exact: Fraction | None
+    result: TrustResult
+    segment_rule: str
+    cap: str
+    segment5: str
+    rank_reason: str
+    range_method: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe: Decimals and Fractions as 2-dp strings, the exact average as 'n/d'."""
+        out = {k: json_safe(v) for k, v in vars(self).items() if k not in ("metrics", "result")}
+        out["average_exact"] = None if self.average_exact is None else str(self.average_exact)
+        out["result"] = self.result.to_dict()
+        out["metrics"] = [{k: json_safe(v) for k, v in vars(line).items()}
+                          for line in self.metrics]
+        return out
+
+    def to_text(self) -> str:
+        r = self.result
+        lines = [f"{self.trust_code} {self.trust_name} ({self.league}, {self.methodology_version})"]
+        for x in self.metrics:
+            value = "-" if x.value is None else f"{two_dp(x.value)} ({x.period})"
+            lines.append(f"  {x.metric_id:<11} {x.name[:48]:<48} value {value}; {x.status}"
+                         + (f"; {x.rule}" if x.rule else ""))
+        lines += [
+            f"average: {r.average} from {r.scored_metrics} of {r.applicable_metrics} "
+            f"applicable metrics (exact {self.average_exact})",
+            f"segment: {self.segment_rule}", f"financial cap: {self.cap}",
+            f"segment 5: {self.segment5}", f"rank: {self.rank_reason}",
+            f"unadjusted rank: {r.unadjusted_rank}",
+            f"distance to next better segment: {r.distance_to_next_segment}",
+            f"likely ranges: average {_span(r.average_range)}, rank {_span(r.rank_range)}",
+        ] + [f"warning: {w}" for w in r.warnings]
+        return "\n".join(lines)
+
+
+def _span(pair) -> str:
+    return "-" if pair is None else f"{pair[0]}-{pair[1]}"
+
+
+def _metric_line(m: Methodology, store: InputStore, metric: MetricDefinition,
+                 r: TrustResult) -> MetricLine | None:
+    code, league = r.trust_code, r.league
+    reading = store.latest.get(metric.id, {}).get(code)
+    applies = metric.applies(league, code)
+    if not applies and reading is None:
+        return None
+    peers = position = score = None
+    rule = ""
+    if not applies:
+        status = "not applicable: kept as history, not scored"
+    elif not metric.scoring:
+        status = "contextual: shown, never scored"
+    elif reading is None:
+        status = "not reported: left out of the average"
+    else:
+        same = [c for c in store.latest[metric.id] if metric.applies(store.trusts[c].league, c)
+                and (metric.comparison_group != BY_TRUST_TYPE or store.trusts[c].league == league)]
+        values = sorted(oriented(metric, store.latest[metric.id][c].value) for c in same)
+        peers = len(values)
+        position = mean_position(values, oriented(metric, reading.value))
+        score = r.metric_scores.get(metric.id)
+        status = "scored" if score is not None else f"unscored: fewer than {m.min_peers} peers"
+        if metric.bands:
+            rule = f"banded ({metric.direction} is better) -> {score}"
+        elif score is not None:
+            rule = (f"{m.mapping_of(metric)}: position {two_dp(position)} of {peers} "
+                    f"({metric.direction} is better) -> {two_dp(score)}")
+    return MetricLine(
+        metric.id, metric.name, metric.domain, metric.role, metric.unit, metric.direction,
+        metric.kind, metric.provisional, status,
+        None if reading is None else reading.period.text,
+        None if reading is None else reading.value,
+        len(store.history.get((code, metric.id), {})), peers, position, score, rule)
+
+
+def _segment_rule(r: TrustResult, cutoffs) -> str:
+    if r.average is None:
+        return "unsegmented: fewer scored metrics than required"
+    if r.raw_segment == 4:
+        return f"average {r.average} > {cutoffs[2]} -> raw segment 4"
+    return f"average {r.average} <= {cutoffs[r.raw_segment - 1]} -> raw segment {r.raw_segment}"
+
+
+def _cap(m: Methodology, r: TrustResult) -> str:
+    if r.capped:
+        return (f"in deficit: raw segment {r.raw_segment} raised to {r.segment} "
+                f"(no better than {m.financial_cap})")
+    if r.in_deficit or r.receives_deficit_support:
+        return f"in deficit; segment {r.raw_segment} is already no better than the cap"
+    if r.in_deficit is None and not r.receives_deficit_support:
+        return "deficit flag unknown: treated as not in deficit"
+    return "not in deficit: no cap"
+
+
+def _rank_reason(r: TrustResult, entries) -> str:
+    if r.rank is None:
+        return "unranked: no average"
+    key = (r.segment, r.average)
+    ranked = [e for e in entries if e.rank is not None]
+    better = sum(1 for e in ranked if (e.segment, e.average) < key)
+    ties = [e.trust_code for e in ranked if (e.segment, e.average) == key and e is not r]
+    text = f"{r.rank} = 1 + {better} trusts with a better (segment, average) of {len(ranked)}"
+    return text + (f"; shares it with {', '.join(ties)}" if ties else "")
+
+
+def explain_trust(m: Methodology, store: InputStore, results: Results, code: str) -> Explanation:
+    """Build the explanation of one trust from the inputs and the scored results."""
+    r = results.trust(code)
+    if r is None:
+        raise UnknownTrust(code)
+    league = results.leagues[r.league]
+    lines = tuple(x for metric in m.metrics.values()
+                  if (x := _metric_line(m, store, metric, r)) is not None)
+    scores = list(r.metric_scores.values())
+    seg5 = ("intensive support: segment 5" if r.intensive_support and m.segment5
+            else "not in intensive support")
+    return Explanation(
+        m.version, code, r.trust_name, r.league, lines,
+        sum(scores) / len(scores) if scores else None, r,
+        _segment_rule(r, league.segment_cutoffs), _cap(m, r), seg5,
+        _rank_reason(r, league.entries), RANGE_METHOD)

@@ -1,0 +1,34 @@
+"""Exact 2-dp half-up rounding of averages (METHODOLOGY §3: never binary floats)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+
+def half_up_hundredths(value: Fraction) -> int:
+    """``value`` rounded half away from zero to a whole number of hundredths (§3)."""
+    scaled = value * 100
+    # floor(|x| + 1/2) with integers only, so 2.675 rounds to 2.68 exactly.
+    magnitude = (2 * abs(scaled.numerator) + scaled.denominator) // (2 * scaled.denominator)
+    return magnitude if scaled >= 0 else -magnitude
+
+
+def ratio_hundredths(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` (both positive) rounded half up to hundredths (§3)."""
+    return (200 * numerator + denominator) // (2 * denominator)
+
+
+def hundredths_decimal(hundredths: int | None) -> Decimal | None:
+    """Hundredths as a 2-dp Decimal (``205`` -> ``Decimal('2.05')``)."""
+    return None if hundredths is None else Decimal(hundredths).scaleb(-2)
+
+
+def two_dp(value: Fraction | None) -> Decimal | None:
+    """An exact value shown to 2 dp, half up (§3)."""
+    return None if value is None else hundredths_decimal(half_up_hundredths(value))
+
+
+def to_hundredths(value: Decimal) -> int:
+    """A decimal with at most 2 dp as whole hundredths; more places are rounded half up."""
+    return half_up_hundredths(Fraction(value))

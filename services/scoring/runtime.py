@@ -119,12 +119,12 @@ class ScoringRuntime:
 
     async def _send_events(self, pk: str, league: str, version: int, events: list[ChangeEvent],
                            ack_tracking: bool) -> None:
+        if not events:
+            return
         key = (pk, league, version)
         if ack_tracking:
             self.unacked[key] = len(events)
             metrics.OUTBOX_PENDING.set(len(self.unacked))
-            if not events:
-                self._acked(key)
         for event in events:
             on_ack = (lambda k=key: self._acked(k)) if ack_tracking else None
             await self.send(self.changes_topic, league.encode(), event.to_bytes(), on_ack)

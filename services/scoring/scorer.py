@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from fractions import Fraction
 from typing import Any
 
 from services.scoring import state
@@ -29,10 +30,15 @@ from shared.methodology import (
     TrustInfo,
 )
 from shared.methodology.results import json_safe
+from shared.methodology.rounding import hundredths_decimal
+from shared.methodology.uncertainty import average_range
 
 #: Which engine change kinds make up each published event type, and the fields each event shows.
+#: A metric score that moves without moving the trust's 2-dp average, completeness, segment or rank is
+#: not an event of its own (peers' shifts would flood subscribers); it still updates the stored
+#: explanation, and it rides along in the assessment event when the average does move.
 EVENT_OF_KIND = {
-    "metric_score": "assessment.changed", "completeness": "assessment.changed", "average": "assessment.changed",
+    "completeness": "assessment.changed", "average": "assessment.changed",
     "finance": "assessment.changed", "intensive_support": "assessment.changed",
     "raw_segment": "segment.changed", "segment": "segment.changed", "capped": "segment.changed",
     "rank": "rank.changed", "unadjusted_rank": "rank.changed",
@@ -86,9 +92,11 @@ class PartitionScorer:
         self.versions: dict[str, int] = dict(stored.versions)
         self.pending_outbox: dict[tuple[str, int], bytes] = dict(stored.outbox)
         self.view: dict[str, dict[str, Any]] = {}
+        self.scores: dict[str, dict[str, Fraction]] = {}
         self.updated_at: dict[str, str] = {}
         for result in self.engine.results():
             self.view[result.trust_code] = {f: json_safe(getattr(result, f)) for f in VIEW_FIELDS}
+            self.scores[result.trust_code] = dict(result.metric_scores)
 
     # -- write side ----------------------------------------------------------------------------
     def apply(self, event, correlation_id: str | None = None) -> Outcome:  # noqa: ANN001 - an input event
@@ -100,7 +108,7 @@ class PartitionScorer:
         changes = self.engine.apply(item)
         by_league: dict[str, list[Change]] = defaultdict(list)
         for change in changes:
-            if change.kind in EVENT_OF_KIND:
+            if change.kind in EVENT_OF_KIND or change.kind == "metric_score":
                 by_league[change.league].append(change)
         for league, league_changes in by_league.items():
             self._publish(league, league_changes, event, out)
@@ -114,7 +122,10 @@ class PartitionScorer:
         self.trusts[ref.code] = ref
         info = trust_info(ref)
         self.engine.add_trust(info)
-        self.view.setdefault(ref.code, {f: None for f in VIEW_FIELDS})
+        view = self.view.setdefault(ref.code, {f: None for f in VIEW_FIELDS})
+        view["applicable_metrics"] = len(self.m.metrics.scoring_for(info.league, info.code))
+        view.setdefault("scored_metrics", 0)
+        self.scores.setdefault(ref.code, {})
         out.writes.append((state.trust_key(self.pk, ref.code), ref.to_bytes()))
         out.dirty[info.league].add(ref.code)
 
@@ -128,17 +139,16 @@ class PartitionScorer:
         events = []
         for code, trust_changes in sorted(by_trust.items()):
             old = dict(self.view.setdefault(code, {f: None for f in VIEW_FIELDS}))
-            new = self._refresh_view(code)
+            new = self._update_view(code, trust_changes)
             cause = self._cause(trust_changes[0], code, event)
-            types = sorted({EVENT_OF_KIND[c.kind] for c in trust_changes})
+            types = sorted({EVENT_OF_KIND[c.kind] for c in trust_changes if c.kind in EVENT_OF_KIND})
             for event_type in types:
                 fields = EVENT_FIELDS[event_type]
                 before, after = {f: old.get(f) for f in fields}, {f: new.get(f) for f in fields}
                 if event_type == "assessment.changed":
-                    scores = {c.metric_id: (json_safe(c.old), json_safe(c.new))
-                              for c in trust_changes if c.kind == "metric_score"}
-                    before["metric_scores"] = {k: v[0] for k, v in scores.items()}
-                    after["metric_scores"] = {k: v[1] for k, v in scores.items()}
+                    moved = [c for c in trust_changes if c.kind == "metric_score"]
+                    before["metric_scores"] = {c.metric_id: json_safe(c.old) for c in moved}
+                    after["metric_scores"] = {c.metric_id: json_safe(c.new) for c in moved}
                 events.append(ChangeEvent(
                     event_id=stable_event_id(league, version, code, event_type), type=event_type, league=league,
                     league_version=version, methodology_version=self.m.version, trust_code=code,
@@ -149,15 +159,42 @@ class PartitionScorer:
                                                "new": after, "at": now.isoformat(), "cause": cause.model_dump()}))
             self.updated_at[code] = now.isoformat()
             out.dirty[league].add(code)
-        out.writes.append((state.outbox_key(self.pk, league, version), state.encode_events(events)))
+        if events:
+            out.writes.append((state.outbox_key(self.pk, league, version), state.encode_events(events)))
         out.writes.append((state.version_key(self.pk, league), str(version).encode()))
         out.events.extend(events)
         out.versions[league] = version
 
-    def _refresh_view(self, code: str) -> dict[str, Any]:
-        result = self.engine.results().trust(code)
-        view = self.view[code] = {f: json_safe(getattr(result, f)) for f in VIEW_FIELDS}
+    def _update_view(self, code: str, changes: list[Change]) -> dict[str, Any]:
+        """Fold the engine's changes into the trust's published view (no league recompute)."""
+        view, scores = dict(self.view[code]), self.scores.setdefault(code, {})
+        for c in changes:
+            if c.kind == "metric_score":
+                if c.new is None:
+                    scores.pop(c.metric_id, None)
+                else:
+                    scores[c.metric_id] = c.new
+            elif c.kind == "completeness":
+                view["scored_metrics"] = c.new
+            elif c.kind == "finance":
+                view["in_deficit"] = c.new[0]
+            elif c.kind in VIEW_FIELDS:
+                view[c.kind] = json_safe(c.new)
+        if any(EVENT_OF_KIND.get(c.kind) == "segment.changed" for c in changes):
+            # The bootstrap is the costly part; segment moves are where readers need the range now.
+            # Snapshots in Redis carry every trust's range, computed per league at write time.
+            view["average_range"] = self._average_range(code, scores)
+        elif any(c.kind == "metric_score" for c in changes):
+            view["average_range"] = None
+        self.view[code] = view
         return view
+
+    def _average_range(self, code: str, scores: dict[str, Fraction]) -> list[str] | None:
+        if not scores:
+            return None
+        low, high = average_range(self.m.version, self.m.bootstrap_resamples, self.m.likely_range_level, code,
+                                  tuple(sorted(scores.items())))
+        return [str(hundredths_decimal(low)), str(hundredths_decimal(high))]
 
     def _cause(self, change: Change, code: str, event) -> Cause:  # noqa: ANN001
         c = change.cause

@@ -20,6 +20,10 @@ COMMANDS = (
     "nof.commands.verify_league",
     "nof.commands.score",
     "nof.commands.explain",
+    "nof.commands.league",
+    "nof.commands.cache",
+    "nof.commands.topics",
+    "nof.commands.demo",
 )
 
 EXIT_BAD_INPUT = 2

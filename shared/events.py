@@ -138,3 +138,59 @@ class DeadLetter(Event):
 
 def decimal_or_none(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
+
+
+# --- Publisher outward events (issue 5): segment alerts and the CloudEvents 1.0 envelope. ---
+
+AlertType = Literal["segment.worsened", "segment.improved"]
+
+
+class SegmentAlert(Event):
+    """A trust moved segment and the move held through the hold-down (worse = higher segment number)."""
+
+    alert_id: str
+    type: AlertType
+    league: str
+    league_version: int = Field(description="the league version at which the new segment was confirmed")
+    methodology_version: str
+    trust_code: str
+    old_segment: int | None
+    new_segment: int | None
+    old_raw_segment: int | None = None
+    new_raw_segment: int | None = None
+    capped: bool = False
+    old_average: str | None = None
+    new_average: str | None = None
+    old_average_range: list[str] | None = None
+    new_average_range: list[str] | None = Field(default=None, description="the new average's likely range [lo, hi]")
+    beyond_uncertainty: bool | None = Field(
+        description="True when the new likely range lies wholly past the crossed threshold; None when the move "
+        "was not an average crossing a threshold (financial cap or segment 5)"
+    )
+    basis: Literal["threshold", "ranges", "cap", "segment-5", "unknown"] = Field(
+        description="how beyond_uncertainty was decided (see docs/PUBLISHER.md, Alerts)"
+    )
+    note: str = ""
+    held_updates: int = Field(description="updates the new segment held for before the alert")
+    held_seconds: float = Field(description="seconds the new segment held for before the alert")
+    cause: Cause
+    change_event_id: str = Field(description="event_id of the segment.changed that started the move")
+    occurred_at: datetime = Field(default_factory=utcnow)
+
+
+class CloudEvent(Event):
+    """CloudEvents 1.0 structured JSON envelope for every outward event (webhooks, SSE, nof.public-events.v1)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(description="stable: the ChangeEvent event_id, or the SegmentAlert alert_id")
+    source: str = Field(description="urn:nof-live:publisher")
+    type: str = Field(description="uk.nhs.nof.<event type>, e.g. uk.nhs.nof.segment.worsened")
+    subject: str = Field(description="the trust code")
+    time: datetime
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str | None = None
+    league: str = Field(description="extension attribute: the league slug")
+    leagueversion: int = Field(description="extension attribute: the league version (delivery order per league)")
+    data: dict[str, object | None] = Field(description="the ChangeEvent or SegmentAlert as JSON")

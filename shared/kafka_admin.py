@@ -8,12 +8,13 @@ import sys
 import time
 from dataclasses import dataclass
 
-from kafka import KafkaAdminClient
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.structs import OffsetAndMetadata
 from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from shared.settings import KafkaSettings
-from shared.topics import TOPICS, TopicSpec
+from shared.topics import ANCHORED_GROUPS, TOPICS, TopicSpec
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,30 @@ def declare(settings: KafkaSettings, specs: tuple[TopicSpec, ...] = TOPICS) -> l
     return actions
 
 
+def anchor_groups(settings: KafkaSettings, groups: dict[str, tuple[str, ...]] = ANCHORED_GROUPS) -> list[str]:
+    """Commit the earliest offset for every partition a group reads but has never committed."""
+    actions = []
+    for group, topics in groups.items():
+        consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_list, group_id=group, enable_auto_commit=False,
+                                 client_id=f"{settings.client_id}-anchor")
+        try:
+            parts = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+            missing = [tp for tp in parts if consumer.committed(tp) is None]
+            if not missing:
+                continue
+            earliest = consumer.beginning_offsets(missing)
+            consumer.assign(missing)
+            try:
+                consumer.commit({tp: OffsetAndMetadata(earliest[tp], "", -1) for tp in missing})
+            except KafkaError as exc:  # the group is live: its members commit for themselves
+                actions.append(f"group {group} is active, left its offsets alone ({type(exc).__name__})")
+                continue
+            actions.append(f"anchored group {group} at the earliest offset of {len(missing)} partitions")
+        finally:
+            consumer.close()
+    return actions
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.kafka_admin", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -132,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         ok = wait_for_broker(settings, args.timeout) if args.timeout else broker_answers(settings)
         print("kafka: answering" if ok else f"kafka: no answer from {settings.bootstrap_servers}")
         return 0 if ok else 1
-    for line in declare(settings) or ["all topics already as declared"]:
+    for line in (declare(settings) + anchor_groups(settings)) or ["all topics already as declared"]:
         print(f"topics: {line}")
     return 0
 

@@ -49,6 +49,10 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     local_dir: Path = REPO_ROOT / ".local"
+    topic_namespace: str = Field(
+        default="", pattern=r"^[a-z0-9-]*$",
+        description="prefix for every topic and consumer group, so several pipelines can share one cluster",
+    )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
 

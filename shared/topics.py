@@ -9,13 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from shared.settings import CommonSettings
+
+#: Read once at import: an isolated pipeline (a test run, a second environment on one cluster)
+#: sets NOF_TOPIC_NAMESPACE and every name below, the scorer's group and changelogs included, moves with it.
+NAMESPACE = CommonSettings().topic_namespace
+
+
+def namespaced(name: str) -> str:
+    return f"{NAMESPACE}.{name}" if NAMESPACE else name
+
+
 DAY_MS = 24 * 60 * 60 * 1000
 
 #: Input topics share one partition count so the scorer's changelogs line up with all of them.
 INPUT_PARTITIONS = 6
 
 #: faust app id of the scoring service; its changelog topic names derive from it.
-SCORING_APP_ID = "nof-scoring-v1"
+SCORING_APP_ID = namespaced("nof-scoring-v1")
 
 
 @dataclass(frozen=True)
@@ -55,27 +66,27 @@ def _dead_letter(of: str) -> TopicSpec:
 
 
 OBSERVATIONS = TopicSpec(
-    name="nof.observations.v1",
+    name=namespaced("nof.observations.v1"),
     partitions=INPUT_PARTITIONS,
     key="league partition key (shared.methodology Methodology.partition_key)",
     value="ObservationReceived",
     description="Accepted metric observations, as published by ingest.",
     retention_ms=30 * DAY_MS,
-    dead_letter="nof.observations.v1.dlq",
+    dead_letter=namespaced("nof.observations.v1.dlq"),
 )
 
 TRUST_STATUS = TopicSpec(
-    name="nof.trust-status.v1",
+    name=namespaced("nof.trust-status.v1"),
     partitions=INPUT_PARTITIONS,
     key="league partition key",
     value="FinanceStatusChanged | IntensiveSupportChanged | TrustRegistered",
     description="Inputs that move segments without a metric value: finance flags, intensive support, register updates.",
     retention_ms=30 * DAY_MS,
-    dead_letter="nof.trust-status.v1.dlq",
+    dead_letter=namespaced("nof.trust-status.v1.dlq"),
 )
 
 CHANGES = TopicSpec(
-    name="nof.changes.v1",
+    name=namespaced("nof.changes.v1"),
     partitions=3,
     key="league slug",
     value="LeagueChanged (a batch of assessment/segment/rank changes with causes)",
@@ -84,7 +95,7 @@ CHANGES = TopicSpec(
 )
 
 PUBLIC_EVENTS = TopicSpec(
-    name="nof.public-events.v1",
+    name=namespaced("nof.public-events.v1"),
     partitions=3,
     key="league slug",
     value="CloudEvents 1.0 structured JSON",
@@ -114,3 +125,8 @@ TOPICS: tuple[TopicSpec, ...] = (
 )
 
 BY_NAME = {t.name: t for t in TOPICS}
+
+#: Consumer groups that must always hold a committed offset on every partition they read. A faust
+#: worker that restarts into a group with no committed offset (its predecessor died before its first
+#: commit) can sit idle without consuming; the admin step commits the earliest offset for them first.
+ANCHORED_GROUPS: dict[str, tuple[str, ...]] = {SCORING_APP_ID: (OBSERVATIONS.name, TRUST_STATUS.name)}

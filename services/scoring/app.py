@@ -8,13 +8,16 @@ co-partitioned with both input topics (shared/topics.py).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import faust
+from faust.types import TP
 
 from services.scoring import metrics
 from services.scoring.runtime import Record, ScoringRuntime
 from services.scoring.settings import ScoringSettings
+from services.scoring.store import FaustTableStore
 from shared import redis_store
 from shared.league_cache import LeagueCache
 from shared.methodology import get_methodology
@@ -29,7 +32,11 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
     app = faust.App(
         SCORING_APP_ID,
         broker=[f"kafka://{s}" for s in settings.common.kafka.bootstrap_list],
-        store=settings.store,
+        # The table lives in memory and is recovered from its compacted changelog: FaustTableStore
+        # writes each key to an explicit changelog partition, which faust's RocksDB store cannot
+        # follow (it files keys by the current event's partition and can run ahead of the changelog
+        # after a SIGKILL). See docs/ARCHITECTURE.md.
+        store="memory://",
         datadir=settings.state_dir,
         web_host=settings.host,
         web_port=settings.port,
@@ -49,30 +56,54 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
              for name in (CHANGES.name, f"{OBSERVATIONS.name}.dlq", f"{TRUST_STATUS.name}.dlq")}
     redis = redis_store.connect(settings.common.redis)
 
-    async def send(topic: str, key: bytes, value: bytes, on_ack) -> None:  # noqa: ANN001
-        callback = None if on_ack is None else (lambda _fut: on_ack())
-        await sinks[topic].send(key=key, value=value, callback=callback)
+    async def send(topic: str, key: bytes, value: bytes):  # noqa: ANN202 - returns the ack future
+        return await sinks[topic].send(key=key, value=value)
 
-    runtime = ScoringRuntime(get_methodology(settings.methodology), table, send,
-                             LeagueCache(redis, settings.common.redis.key_prefix), CHANGES.name)
+    runtime = ScoringRuntime(get_methodology(settings.methodology), FaustTableStore(table), send,
+                             LeagueCache(redis, settings.common.redis.key_prefix), CHANGES.name, INPUT_PARTITIONS)
     app.scoring_runtime = runtime  # tests and the web views read it
     ready = {"recovered": False}
+    recovered = asyncio.Event()  # the agent waits for the rebuild, so no record meets a stale engine
 
-    @app.agent(inputs, concurrency=1)  # one at a time: faust issue 606, a higher concurrency can lose records
+    # One batch at a time (faust issue 606: a higher concurrency can commit past unprocessed records).
+    # take_events acknowledges a batch only after this loop body finished with it, and commit_batch
+    # returns only when the broker holds every state write and event of the batch.
+    @app.agent(inputs, concurrency=1)
     async def score(stream):  # noqa: ANN001
-        async for event in stream.events():
-            m = event.message
-            await runtime.handle(Record(m.topic, m.partition, m.offset, event.key, event.value))
+        async for batch in stream.take_events(settings.batch_max, within=settings.batch_within_s):
+            await recovered.wait()
+            for event in batch:
+                m = event.message
+                await runtime.handle(Record(m.topic, m.partition, m.offset, event.key, event.value))
+            await runtime.commit_batch()
+            for (topic, partition), offset in runtime.gaps.items():
+                log.warning("re-reading a partition from its next unapplied offset",
+                            extra={"topic": topic, "partition": partition, "offset": offset})
+                await app.consumer.seek(TP(topic, partition), offset)
+            runtime.gaps.clear()
 
     @app.on_partitions_revoked.connect
     async def on_revoked(sender, revoked, **kwargs) -> None:  # noqa: ANN001
         ready["recovered"] = False
+        recovered.clear()
 
     @app.on_rebalance_complete.connect
     async def on_rebalanced(sender, **kwargs) -> None:  # noqa: ANN001
-        runtime.rebuild((k.decode() if isinstance(k, bytes) else k, v) for k, v in table.items())
+        owned = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == OBSERVATIONS.name}
+        runtime.rebuild(owns_partition=owned.__contains__)
         await runtime.resend_outbox()
+        # faust seeks to its committed offsets after this handler; the scorer's own applied offsets
+        # are the truth, so it seeks again once faust is done, before the agent may run.
+        asyncio.ensure_future(reposition({TP(t, p) for t in (OBSERVATIONS.name, TRUST_STATUS.name) for p in owned}))
+
+    async def reposition(tps: set) -> None:  # noqa: ANN001 - faust TPs
+        await app.tables.recovery.completed.wait()
+        earliest = await app.consumer.earliest_offsets(*tps) if tps else {}
+        targets = runtime.resume_from({(tp.topic, tp.partition): off for tp, off in earliest.items()})
+        for (topic, partition), offset in targets.items():
+            await app.consumer.seek(TP(topic, partition), offset)
         ready["recovered"] = True
+        recovered.set()
 
     @app.timer(settings.cache_flush_interval_s)
     async def flush_cache() -> None:
@@ -103,6 +134,6 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
     @app.page("/metrics")
     async def prometheus(self, request):  # noqa: ANN001
         body, content_type = metrics_payload()
-        return self.bytes(body, content_type=content_type)
+        return self.bytes(body, content_type=content_type.split(";")[0])
 
     return app

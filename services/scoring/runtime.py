@@ -1,16 +1,18 @@
 """The scoring worker's moving parts around the pure scorer: decode or dead-letter each record, apply it,
-store state behind its outbox, send change events, coalesce Redis writes, recover after a restart.
+store state behind its outbox, send change events, make a batch durable before it is acknowledged,
+coalesce Redis writes, and recover after a restart.
 
-The faust app (app.py) hands records in and provides the table, the topic sender and the cache;
-tests hand in in-memory twins of the same three things.
+The faust app (app.py) hands batches of records in and provides the state store, the sender and the
+cache; tests hand in in-memory twins of the same three things.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -19,6 +21,7 @@ from pydantic import ValidationError
 
 from services.scoring import metrics, state
 from services.scoring.scorer import PartitionScorer
+from services.scoring.store import StateStore
 from shared.events import ChangeEvent, DeadLetter, decode_input
 from shared.league_cache import LeagueCache
 from shared.methodology import Methodology, MethodologyError, league_of
@@ -26,8 +29,8 @@ from shared.telemetry import correlation_id as correlation_var
 
 log = logging.getLogger(__name__)
 
-#: send(topic, key, value, on_ack) -> awaitable; on_ack() runs once the broker acknowledged the record.
-Send = Callable[[str, bytes, bytes, Callable[[], None] | None], Awaitable[None]]
+#: send(topic, key, value) -> an awaitable that completes when the broker acknowledged the record.
+Send = Callable[[str, bytes, bytes], Awaitable[Awaitable[Any]]]
 
 
 @dataclass(frozen=True)
@@ -40,33 +43,51 @@ class Record:
 
 
 class ScoringRuntime:
-    def __init__(self, methodology: Methodology, table: MutableMapping[str, bytes], send: Send,
-                 cache: LeagueCache | None, changes_topic: str) -> None:
+    def __init__(self, methodology: Methodology, store: StateStore, send: Send, cache: LeagueCache | None,
+                 changes_topic: str, input_partitions: int) -> None:
         self.m = methodology
-        self.table = table
+        self.store = store
         self.send = send
         self.cache = cache
         self.changes_topic = changes_topic
+        self.input_partitions = input_partitions
         self.scorers: dict[str, PartitionScorer] = {}
-        self.partition_of: dict[str, int] = {}  # pk -> input partition its state is written from
-        self.unacked: dict[tuple[str, str, int], int] = {}  # outbox entry -> events still awaiting acks
-        self.acked: dict[int, list[str]] = defaultdict(list)  # partition -> outbox keys safe to delete
+        self.applied: dict[tuple[str, int], int] = {}  # (topic, partition) -> last applied offset
+        self.expected: dict[tuple[str, int], int] = {}  # (topic, partition) -> the next offset to apply
+        self.gaps: dict[tuple[str, int], int] = {}  # partitions to seek back to their expected offset
+        self.inflight: list[Awaitable[Any]] = []  # event and dead-letter sends of the current batch
+        self.outboxed: list[tuple[int, str]] = []  # outbox entries of the current batch, deleted once sent
         self.dirty: dict[tuple[str, str], set[str]] = defaultdict(set)  # (pk, league) -> trust codes
         self.full: set[tuple[str, str]] = set()  # leagues to rewrite whole
         self.history: list[tuple[str, dict[str, Any]]] = []
         self.waiting: dict[str, list[float]] = defaultdict(list)  # league -> accepted_at of unwritten inputs
 
+    def partition_of(self, pk: str) -> int:
+        return state.partition_for(pk, self.input_partitions)
+
     # -- recovery --------------------------------------------------------------------------------
-    def rebuild(self, items: Iterable[tuple[str, bytes]]) -> None:
-        """Rebuild every scorer from the table (after recovery or a rebalance); keep outboxes to re-send."""
+    def rebuild(self, owns_partition: Callable[[int], bool] = lambda p: True) -> None:
+        """Rebuild the scorers of the partitions this worker owns from the recovered table."""
         self.scorers.clear()
         self.dirty.clear()
-        for pk, stored in state.group_by_partition_key(items).items():
+        items = list(self.store.items())
+        self.applied = {tp: off for tp, off in state.applied_offsets(items).items() if owns_partition(tp[1])}
+        owned = state.group_by_partition_key(items, owns=lambda pk: owns_partition(self.partition_of(pk)))
+        for pk, stored in owned.items():
             scorer = self.scorers[pk] = PartitionScorer(self.m, pk, stored)
             for league in scorer.leagues():
                 self.full.add((pk, league))
                 metrics.LEAGUE_VERSION.labels(league).set(scorer.versions.get(league, 0))
-        log.info("scorer state rebuilt", extra={"partition_keys": sorted(self.scorers)})
+        self.expected.clear()
+        log.info("scorer state rebuilt", extra={"partition_keys": sorted(self.scorers),
+                                                "applied_offsets": {f"{t}:{p}": o for (t, p), o in self.applied.items()}})
+
+    def resume_from(self, earliest: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:
+        """Where each owned input partition must be read from: after the last applied record, or
+        its earliest retained record. Returns the offsets to seek to."""
+        for tp, first in earliest.items():
+            self.expected[tp] = max(self.applied.get(tp, -1) + 1, first)
+        return dict(self.expected)
 
     async def resend_outbox(self) -> int:
         """Send again every event whose acknowledgement was not recorded: same ids, at least once."""
@@ -74,16 +95,44 @@ class ScoringRuntime:
         for pk, scorer in sorted(self.scorers.items()):
             for (league, version), raw in sorted(scorer.pending_outbox.items()):
                 events = state.decode_events(raw)
-                await self._send_events(pk, league, version, events, ack_tracking=False)
+                await self._send_events(league, events)
+                self.outboxed.append((self.partition_of(pk), state.outbox_key(pk, league, version)))
                 count += len(events)
             scorer.pending_outbox.clear()
+        await self.commit_batch()
         if count:
             log.warning("re-sent change events from the outbox after a restart", extra={"events": count})
         return count
 
     # -- the write path --------------------------------------------------------------------------
     async def handle(self, record: Record) -> None:
-        self._delete_acked(record.partition)
+        """Apply one input record; its effects are durable only after ``commit_batch``."""
+        tp = (record.topic, record.partition)
+        expected = self.expected.get(tp, self.applied.get(tp, -1) + 1)
+        if record.offset < expected:
+            metrics.INPUTS.labels("any", "already_applied").inc()
+            return
+        if record.offset > expected and tp in self.expected:
+            # Strict offset order per partition: a record past a gap waits until the gap is read again.
+            self.gaps[tp] = expected
+            return
+        await self._handle(record)
+        self.applied[tp] = record.offset
+        self.expected[tp] = record.offset + 1
+        self.store.put(record.partition, state.applied_key(record.topic, record.partition), str(record.offset).encode())
+
+    async def commit_batch(self) -> None:
+        """Wait until every state write and every send of the batch is acknowledged, then drop the
+        outbox entries whose events are now on the topic. Only then may faust commit the offsets."""
+        await self.store.sync()
+        inflight, self.inflight = self.inflight, []
+        if inflight:
+            await asyncio.gather(*inflight)
+        for partition, key in self.outboxed:
+            self.store.delete(partition, key)
+        self.outboxed.clear()
+
+    async def _handle(self, record: Record) -> None:
         try:
             event = decode_input(record.value or b"")
         except ValidationError as exc:
@@ -104,12 +153,13 @@ class ScoringRuntime:
             return await self._dead_letter(record, f"processing error: {type(exc).__name__}: {exc}", "error")
         finally:
             correlation_var.reset(token)
-        self.partition_of[pk] = record.partition
-        for key, value in outcome.writes:
-            self.table[key] = value
+        for key, value in outcome.writes:  # the outbox entries come first: see state.py
+            self.store.put(record.partition, key, value)
         for league, version in outcome.versions.items():
             events = [e for e in outcome.events if e.league == league]
-            await self._send_events(pk, league, version, events, ack_tracking=True)
+            if events:
+                await self._send_events(league, events)
+                self.outboxed.append((record.partition, state.outbox_key(pk, league, version)))
             metrics.LEAGUE_VERSION.labels(league).set(version)
         for league, codes in outcome.dirty.items():
             self.dirty[(pk, league)].update(codes)
@@ -117,36 +167,10 @@ class ScoringRuntime:
         self.history.extend(outcome.history)
         metrics.INPUTS.labels(event.type, "applied" if outcome.events else "no_change").inc()
 
-    async def _send_events(self, pk: str, league: str, version: int, events: list[ChangeEvent],
-                           ack_tracking: bool) -> None:
-        if not events:
-            return
-        key = (pk, league, version)
-        if ack_tracking:
-            self.unacked[key] = len(events)
-            metrics.OUTBOX_PENDING.set(len(self.unacked))
+    async def _send_events(self, league: str, events: list[ChangeEvent]) -> None:
         for event in events:
-            on_ack = (lambda k=key: self._acked(k)) if ack_tracking else None
-            await self.send(self.changes_topic, league.encode(), event.to_bytes(), on_ack)
+            self.inflight.append(await self.send(self.changes_topic, league.encode(), event.to_bytes()))
             metrics.CHANGE_EVENTS.labels(event.type).inc()
-
-    def _acked(self, key: tuple[str, str, int]) -> None:
-        left = self.unacked.get(key, 0) - 1
-        if left > 0:
-            self.unacked[key] = left
-            return
-        self.unacked.pop(key, None)
-        metrics.OUTBOX_PENDING.set(len(self.unacked))
-        pk, league, version = key
-        partition = self.partition_of.get(pk)
-        if partition is not None:
-            self.acked[partition].append(state.outbox_key(pk, league, version))
-
-    def _delete_acked(self, partition: int) -> None:
-        # Tombstones must go to the changelog partition the outbox entry was written to, which is the
-        # partition of the record being handled: so only delete entries written from this partition.
-        for key in self.acked.pop(partition, ()):
-            self.table.pop(key, None)
 
     async def _dead_letter(self, record: Record, reason: str, label: str) -> None:
         letter = DeadLetter(
@@ -154,7 +178,7 @@ class ScoringRuntime:
             key=None if record.key is None else record.key.decode(errors="replace"),
             value=(record.value or b"").decode(errors="replace"), reason=reason, service="scoring",
         )
-        await self.send(f"{record.topic}.dlq", record.key or b"", letter.to_bytes(), None)
+        self.inflight.append(await self.send(f"{record.topic}.dlq", record.key or b"", letter.to_bytes()))
         metrics.DEAD_LETTERS.labels(record.topic, label).inc()
         log.warning("dead-lettered a record", extra={"topic": record.topic, "offset": record.offset, "reason": reason})
 
@@ -166,7 +190,7 @@ class ScoringRuntime:
         stored = await self.cache.versions()
         for pk, scorer in self.scorers.items():
             for league in scorer.leagues():
-                if stored.get(league, -1) < scorer.versions.get(league, 0) or league not in stored:
+                if league not in stored or stored[league] < scorer.versions.get(league, 0):
                     if (pk, league) not in self.full:
                         metrics.CACHE_REBUILDS.labels("missing_or_stale").inc()
                     self.full.add((pk, league))
@@ -175,9 +199,8 @@ class ScoringRuntime:
         """Write every changed league to Redis; returns how many leagues were written."""
         if self.cache is None:
             return 0
-        targets = set(self.dirty) | self.full
         written = 0
-        for pk, league in sorted(targets):
+        for pk, league in sorted(set(self.dirty) | self.full):
             scorer = self.scorers.get(pk)
             if scorer is None:
                 continue

@@ -90,6 +90,7 @@ class PartitionScorer:
         inputs = [to_input(e) for e in (*stored.observations, *stored.finance, *stored.intensive)]
         self.engine = IncrementalEngine(methodology, {c: trust_info(r) for c, r in self.trusts.items()}, inputs)
         self.versions: dict[str, int] = dict(stored.versions)
+        self.seen: set[str] = set(stored.seen)
         self.pending_outbox: dict[tuple[str, int], bytes] = dict(stored.outbox)
         self.view: dict[str, dict[str, Any]] = {}
         self.scores: dict[str, dict[str, Fraction]] = {}
@@ -105,7 +106,11 @@ class PartitionScorer:
         item = to_input(event)
         if item is None:
             return out
+        input_id = getattr(event, "observation_id", None) or event.change_id
+        if input_id in self.seen:  # a duplicate: the engine's own id check forgets ids across restarts
+            return out
         changes = self.engine.apply(item)
+        self.seen.add(input_id)
         by_league: dict[str, list[Change]] = defaultdict(list)
         for change in changes:
             if change.kind in EVENT_OF_KIND or change.kind == "metric_score":
@@ -114,6 +119,7 @@ class PartitionScorer:
             self._publish(league, league_changes, event, out)
         # Stored after the outbox entries written by _publish: see state.py.
         out.writes.append((state.input_key(self.pk, event), event.to_bytes()))
+        out.writes.append((state.seen_key(self.pk, input_id), b"1"))
         return out
 
     def _register(self, ref: TrustRef, out: Outcome) -> None:
@@ -122,9 +128,10 @@ class PartitionScorer:
         self.trusts[ref.code] = ref
         info = trust_info(ref)
         self.engine.add_trust(info)
-        view = self.view.setdefault(ref.code, {f: None for f in VIEW_FIELDS})
-        view["applicable_metrics"] = len(self.m.metrics.scoring_for(info.league, info.code))
-        view.setdefault("scored_metrics", 0)
+        if ref.code not in self.view:  # a new trust: listed, unscored, unranked (METHODOLOGY §3)
+            self.view[ref.code] = {**{f: None for f in VIEW_FIELDS}, "scored_metrics": 0, "capped": False,
+                                   "intensive_support": False,
+                                   "applicable_metrics": len(self.m.metrics.scoring_for(info.league, info.code))}
         self.scores.setdefault(ref.code, {})
         out.writes.append((state.trust_key(self.pk, ref.code), ref.to_bytes()))
         out.dirty[info.league].add(ref.code)

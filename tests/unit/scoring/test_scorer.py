@@ -97,3 +97,16 @@ def test_snapshot_lists_the_league_in_rank_order_with_ranges():
     assert ranks == sorted(ranks) and len(ranks) == 4
     assert all(e["average_range"] is not None for e in snap["entries"])
     assert {e["region"] for e in snap["entries"]} <= {t.region for t in REGISTER.values()}
+
+
+def test_a_stale_duplicate_after_a_revision_stays_ignored_across_a_restart():
+    a = AMBULANCE[0]
+    first = obs(a, "OF0082", 4.0, oid="first")
+    revision = obs(a, "OF0082", 6.0, oid="revision")
+    scorer, table = PartitionScorer(M, "ambulance"), {}
+    feed(scorer, [obs(AMBULANCE[1], "OF0082", 5.0), first, revision], table)
+    restarted = PartitionScorer(M, "ambulance", state.group_by_partition_key(table.items())["ambulance"])
+    for s in (scorer, restarted):
+        assert s.apply(first).events == []
+    assert restarted.engine.results() == scorer.engine.results()
+    assert scorer.engine.results().trust(a).metric_scores["OF0082"] == 4  # 6.0 is worse than 5.0: lower is better

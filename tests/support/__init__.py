@@ -1,0 +1,1 @@
+"""Helpers the integration, e2e and fault tiers share: isolated pipelines of real processes."""

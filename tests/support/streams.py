@@ -1,0 +1,114 @@
+"""Seeded input streams with duplicates, revisions, late periods and finance changes, and the batch
+methodology result the pipeline must reach on them."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from shared.methodology import (
+    FinanceStatus,
+    Observation,
+    Results,
+    get_methodology,
+    load_trust_register,
+    score_batch,
+)
+from shared.methodology.inputs import exact_value
+
+M = get_methodology()
+REGISTER = load_trust_register()
+COMPARED = ("rank", "unadjusted_rank", "segment", "raw_segment", "capped", "average", "scored_metrics",
+            "applicable_metrics", "in_deficit", "average_range", "rank_range")
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str  # "obs" or "fin"
+    body: dict[str, Any]
+
+
+def _value(metric, rng: random.Random) -> float:
+    low, high = {"percent": (40, 99), "signed_percent": (-6, 6), "pp": (-5, 2), "minutes": (6, 40),
+                 "count": (0, 40), "rate": (0, 60), "score": (5, 8), "days": (1, 60)}.get(metric.unit, (0, 50))
+    return round(rng.uniform(low, high), 2)
+
+
+def generate(seed: int, leagues: tuple[str, ...] = ("ambulance", "mental-health-community"), n: int = 400,
+             observations_only: bool = False) -> list[Item]:
+    rng = random.Random(seed)
+    trusts = sorted(c for c, t in REGISTER.items() if t.league in leagues)
+    periods = ["2025-10", "2025-11", "2025-12", "2026-01"]
+    items: list[Item] = []
+    sent: list[dict[str, Any]] = []
+    for i in range(n):
+        roll = rng.random()
+        if sent and roll < 0.08:  # an exact duplicate of something already sent
+            items.append(Item("obs", dict(rng.choice(sent))))
+            continue
+        if sent and roll < 0.14:  # a revision: same trust, metric and period, new value and id
+            base = dict(rng.choice(sent))
+            base.update(value=_value(M.metrics[base["metric_id"]], rng), observation_id=f"rev-{seed}-{i}")
+            sent.append(base)
+            items.append(Item("obs", base))
+            continue
+        if not observations_only and roll < 0.20:
+            code = rng.choice(trusts)
+            items.append(Item("fin", {"code": code, "in_deficit": rng.choice([True, False, None]),
+                                      "support": rng.random() < 0.1}))
+            continue
+        code = rng.choice(trusts)
+        league = REGISTER[code].league
+        metric = rng.choice([m for m in M.metrics.values() if m.scoring and m.applies(league, code)])
+        # Mostly the newest periods, sometimes a late older one.
+        period = rng.choice(periods[-2:]) if rng.random() < 0.85 else rng.choice(periods[:2])
+        body = {"trust_code": code, "metric_id": metric.id, "period": period, "value": _value(metric, rng),
+                "observation_id": f"obs-{seed}-{i}"}
+        sent.append(body)
+        items.append(Item("obs", body))
+    return items
+
+
+def to_inputs(items: list[Item]) -> list:
+    inputs = []
+    for n, item in enumerate(items):
+        if item.kind == "obs":
+            b = item.body
+            inputs.append(Observation(b["trust_code"], b["metric_id"], b["period"], b["value"], b["observation_id"]))
+        else:
+            b = item.body
+            inputs.append(FinanceStatus(b["code"], b["in_deficit"], b["support"], f"fin-{n}"))
+    return inputs
+
+
+def expected(items: list[Item]) -> Results:
+    codes = {i.body.get("trust_code") or i.body.get("code") for i in items}
+    return score_batch(M, {c: REGISTER[c] for c in codes}, to_inputs(items))
+
+
+def mismatches(snapshot: dict[str, Any] | None, results: Results, league: str) -> list[str]:
+    """Field-by-field differences between a cached league table and the batch result."""
+    want = results.leagues.get(league)
+    if want is None:
+        return [] if snapshot is None else [f"{league}: unexpected table"]
+    if snapshot is None:
+        return [f"{league}: no table in Redis"]
+    got = {e["trust_code"]: e for e in snapshot["entries"]}
+    out = []
+    for r in want.entries:
+        expected_entry = r.to_dict()
+        entry = got.get(r.trust_code)
+        if entry is None:
+            out.append(f"{league}/{r.trust_code}: missing")
+            continue
+        for field in COMPARED:
+            if entry.get(field) != expected_entry[field]:
+                out.append(f"{league}/{r.trust_code}.{field}: expected {expected_entry[field]!r}, found {entry.get(field)!r}")
+    extra = set(got) - {r.trust_code for r in want.entries}
+    out += [f"{league}/{code}: not in the batch result" for code in sorted(extra)]
+    return out
+
+
+def exact(value: float):
+    return exact_value(value)

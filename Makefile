@@ -17,6 +17,7 @@ install: ## install Python deps (locked), Kafka jars, redis-server and chromium
 	@bash $(LOCAL)/install.sh --browser
 
 run: install up ## install everything, start the stack, load the demo data, print where to look
+	@bash $(LOCAL)/demo.sh start
 	@bash $(LOCAL)/welcome.sh
 
 up: ## start Kafka, Redis, declare topics, start the three services

@@ -17,6 +17,10 @@ export NOF_KAFKA_BOOTSTRAP_SERVERS="${NOF_KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$KA
 export NOF_REDIS_URL="${NOF_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT/0}"
 export NOF_LOCAL_DIR="$LOCAL"
 export NOF_INGEST_PORT="$INGEST_PORT" NOF_SCORING_PORT="$SCORING_PORT" NOF_PUBLISHER_PORT="$PUBLISHER_PORT"
+# Local development delivers webhooks to receivers on this machine; production refuses this setting.
+if [ "${NOF_ENVIRONMENT:-development}" != "production" ]; then
+  export NOF_PUBLISHER_WEBHOOK_ALLOW_PRIVATE_TARGETS="${NOF_PUBLISHER_WEBHOOK_ALLOW_PRIVATE_TARGETS:-true}"
+fi
 
 mkdir -p "$LOCAL/run" "$LOCAL/logs"
 

@@ -12,4 +12,12 @@ NOF live is running.
   Scoring health and metrics     http://127.0.0.1:$SCORING_PORT/healthz   /metrics
   Logs                           make logs    (files under .local/logs)
   Stop                           make down
+
+Local development credentials (never use these outside this machine):
+  ingest API key        $(cat "$LOCAL/ingest-dev-key" 2>/dev/null || echo "(created on first ingest start)")   (.local/ingest-dev-key)
+  publisher admin token $(cat "$LOCAL/publisher-admin-token" 2>/dev/null || echo "(created on first publisher start)")   (.local/publisher-admin-token)
+
+Try:
+  curl -s http://127.0.0.1:$PUBLISHER_PORT/v1/leagues
+  .venv/bin/nof league show acute
 MSG

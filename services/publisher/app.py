@@ -1,26 +1,110 @@
-"""Publisher service composition root: builds the FastAPI app and opens its clients in the lifespan."""
+"""Publisher service composition root: builds the FastAPI app and opens its clients in the lifespan.
+
+The lifespan opens Redis and an HTTP client, then runs the background tasks: the event-log tail (hub),
+the Kafka change consumer, the webhook dispatcher and the public-topic relay (each can be switched off
+in settings, e.g. to run a read/SSE-only instance). ``create_app(settings, event_log=…, store=…)``
+accepts the in-memory twins for tests.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
+import redis.asyncio as aioredis
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
-from services.publisher.settings import PublisherSettings
 from shared import redis_store
 from shared.http import operational_router
+from shared.league_cache import LeagueCache
+from shared.methodology.register import load_trust_register
+
+from services.publisher import alerts, consumer, errors, relay
+from services.publisher.auth import admin_token_hash
+from services.publisher.dispatcher import Dispatcher
+from services.publisher.event_log import EventLog, RedisEventLog
+from services.publisher.hub import Hub
+from services.publisher.retry import RetryPolicy
+from services.publisher.routes import leagues, stream, subscriptions
+from services.publisher.runtime import Runtime
+from services.publisher.settings import PublisherSettings
+from services.publisher.ssrf import TargetGuard
+from services.publisher.subscriptions import RedisSubscriptionStore, SubscriptionStore
+from services.publisher.webhook_client import WebhookClient
 
 
-def create_app(settings: PublisherSettings | None = None) -> FastAPI:
+def _kafka_consumer(s: PublisherSettings) -> AIOKafkaConsumer:
+    k = s.common.kafka
+    return AIOKafkaConsumer(
+        s.changes_topic, bootstrap_servers=k.bootstrap_list, client_id=f"{k.client_id}-publisher",
+        group_id=s.consumer_group, enable_auto_commit=False, auto_offset_reset=s.consumer_offset_reset,
+        request_timeout_ms=k.request_timeout_ms)
+
+
+def _kafka_producer(s: PublisherSettings) -> AIOKafkaProducer:
+    k = s.common.kafka
+    return AIOKafkaProducer(bootstrap_servers=k.bootstrap_list, client_id=f"{k.client_id}-publisher",
+                            acks="all", enable_idempotence=True, linger_ms=5, request_timeout_ms=k.request_timeout_ms)
+
+
+def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog | None = None,
+               store: SubscriptionStore | None = None) -> FastAPI:
     settings = settings or PublisherSettings()
-    redis = redis_store.connect(settings.common.redis)
+    admin_sha256 = admin_token_hash(settings)  # refuses to start without a token hash in production
+    # Sized for one connection per webhook worker at a burst (the library's default cap is lower).
+    redis = aioredis.from_url(settings.common.redis.url, max_connections=settings.redis_max_connections,
+                              health_check_interval=30)
+    prefix = settings.common.redis.key_prefix
+    event_log = event_log or RedisEventLog(redis, prefix, settings.retained_events)
+    store = store or RedisSubscriptionStore(redis, prefix)
+    hub = Hub(event_log, settings.ring_size)
+    guard = TargetGuard(settings.webhook_allow_private_targets, settings.allowlist)
+    runtime = Runtime(settings, LeagueCache(redis, prefix), event_log, hub, store, guard, admin_sha256)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await redis.aclose()
+        http = await WebhookClient(settings.webhook_timeout_seconds).open()
+        policy = RetryPolicy(settings.retry_base_seconds, settings.retry_max_seconds, settings.retry_max_attempts)
+        dispatcher = Dispatcher(store, hub, http, policy, guard, lease_seconds=settings.lease_seconds)
+        tasks = [asyncio.create_task(hub.run(), name="hub")]
+        await asyncio.wait_for(hub.ready.wait(), 10)
+        if settings.consume:
+            regions = {code: t.region for code, t in load_trust_register().items()}
+            hold = alerts.HoldDown(settings.alert_hold_updates, settings.alert_hold_seconds)
+            tasks.append(asyncio.create_task(
+                consumer.run(_kafka_consumer(settings), event_log, hold, regions, settings.source), name="consumer"))
+        if settings.dispatch:
+            tasks.append(asyncio.create_task(dispatcher.run(), name="dispatcher"))
+        if settings.public_topic_enabled:
+            tasks.append(asyncio.create_task(relay.run(
+                _kafka_producer(settings), settings.public_topic, hub, store, dispatcher.owner,
+                int(settings.lease_seconds * 1000)), name="relay"))
+        app.state.tasks = tasks
+        try:
+            yield
+        finally:
+            for task in reversed(tasks):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await http.close()
+            await redis.aclose()
 
-    app = FastAPI(title="NOF live: publisher", version="1", lifespan=lifespan)
+    app = FastAPI(title="NOF live: publisher", version="1", lifespan=lifespan,
+                  description="Read API, webhook subscriptions, Server-Sent Events and segment alerts. "
+                              "See docs/PUBLISHER.md.")
+    app.state.runtime = runtime
+    errors.install(app)
     app.include_router(operational_router("publisher", {"redis": lambda: redis_store.answers(redis)}))
+    app.include_router(leagues.router)
+    app.include_router(subscriptions.router)
+    app.include_router(stream.router)
+    if settings.static_dir.is_dir():
+        app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
+        app.mount("/", StaticFiles(directory=settings.static_dir, html=True), name="dashboard")
     return app

@@ -1,11 +1,17 @@
-"""Publisher service settings (prefix ``NOF_PUBLISHER_``)."""
+"""Publisher service settings (prefix ``NOF_PUBLISHER_``); unsafe values are refused in production."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import CommonSettings
+from shared.topics import CHANGES, PUBLIC_EVENTS
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 class PublisherSettings(BaseSettings):
@@ -14,3 +20,53 @@ class PublisherSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8003, ge=1, le=65535)
     common: CommonSettings = Field(default_factory=CommonSettings)
+
+    # Admin API (subscriptions). Unset outside production: a token in <local_dir>/publisher-admin-token.
+    admin_token_sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
+
+    # Webhooks
+    webhook_allow_private_targets: bool = False
+    webhook_allowlist: str = Field(default="", description="comma-separated CIDRs or host names always allowed")
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0)
+    retry_base_seconds: float = Field(default=0.5, gt=0)
+    retry_max_seconds: float = Field(default=60.0, gt=0)
+    retry_max_attempts: int = Field(default=8, ge=1, le=50)
+    dispatch: bool = True
+    lease_seconds: float = Field(default=15.0, ge=1)
+
+    # Event log, SSE
+    retained_events: int = Field(default=100_000, ge=100)
+    ring_size: int = Field(default=20_000, ge=100)
+    sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    sse_queue_size: int = Field(default=1_000, ge=1)
+    sse_send_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    # Alerts hold-down: a new segment must hold for this many updates AND this many seconds.
+    alert_hold_updates: int = Field(default=1, ge=1)
+    alert_hold_seconds: float = Field(default=0.0, ge=0)
+
+    # Kafka
+    consume: bool = True
+    consumer_group: str = "nof-publisher-v1"
+    consumer_offset_reset: Literal["earliest", "latest"] = "earliest"
+    changes_topic: str = CHANGES.name
+    public_topic: str = PUBLIC_EVENTS.name
+    public_topic_enabled: bool = True
+    source: str = "urn:nof-live:publisher"
+
+    redis_max_connections: int = Field(default=1_000, ge=4)
+    static_dir: Path = STATIC_DIR
+
+    @property
+    def allowlist(self) -> list[str]:
+        return [s.strip() for s in self.webhook_allowlist.split(",") if s.strip()]
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> "PublisherSettings":
+        if self.common.production:
+            if not self.admin_token_sha256:
+                raise ValueError("NOF_PUBLISHER_ADMIN_TOKEN_SHA256 is required in production")
+            if self.webhook_allow_private_targets:
+                raise ValueError("NOF_PUBLISHER_WEBHOOK_ALLOW_PRIVATE_TARGETS must not be set in production; "
+                                 "use NOF_PUBLISHER_WEBHOOK_ALLOWLIST for specific private networks")
+        return self

@@ -47,6 +47,8 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         producer_compression_type="gzip",
         producer_linger_ms=2,
         table_standby_replicas=0,
+        broker_session_timeout=10.0,  # a worker killed without leaving the group is replaced within ~10 s
+        broker_heartbeat_interval=2.0,
         consumer_auto_offset_reset="earliest",
     )
     inputs = app.topic(OBSERVATIONS.name, TRUST_STATUS.name, key_serializer="raw", value_serializer="raw",

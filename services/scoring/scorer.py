@@ -139,7 +139,9 @@ class PartitionScorer:
     def _publish(self, league: str, changes: list[Change], event, out: Outcome) -> None:  # noqa: ANN001
         version = self.versions.get(league, 0) + 1
         self.versions[league] = version
-        now = datetime.now(timezone.utc)
+        # When ingest accepted the cause: recomputing the same change after a restart gives the same
+        # event, byte for byte, not just the same id.
+        now = event.accepted_at
         by_trust: dict[str, list[Change]] = defaultdict(list)
         for change in changes:
             by_trust[change.trust_code].append(change)

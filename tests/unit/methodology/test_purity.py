@@ -23,10 +23,13 @@ def _top_level_imports(path: Path) -> set[str]:
 
 
 def test_no_forbidden_imports_in_source():
-    for package in ("shared/methodology", "nof"):
-        for path in (ROOT / package).rglob("*.py"):
-            bad = _top_level_imports(path) & set(FORBIDDEN)
-            assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+    # The methodology core, and the CLI modules every `nof` invocation imports; libraries behind a
+    # command (nof/demo: an HTTP replayer) are imported lazily by that command alone.
+    sources = [*(ROOT / "shared/methodology").rglob("*.py"), *(ROOT / "nof").glob("*.py"),
+               *(ROOT / "nof/commands").glob("*.py")]
+    for path in sources:
+        bad = _top_level_imports(path) & set(FORBIDDEN)
+        assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
 
 
 def test_no_forbidden_modules_loaded():

@@ -1,0 +1,50 @@
+"""The publisher's errors, grouped by how they are handled; ``install`` maps them to HTTP once.
+
+PublisherError
+├── BadRequest        the caller's input is wrong: 400/422 with a clear message
+│   └── TargetRefused a webhook URL points at a private or loopback address (422)
+├── NotFound          unknown league, trust or subscription: 404
+├── Unauthorized      missing or wrong admin token: 401
+└── ConfigurationError unsafe or missing settings: the service refuses to start
+Transient delivery failures are not exceptions here: the dispatcher retries them with backoff.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+
+class PublisherError(Exception):
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(PublisherError):
+    status = 400
+
+
+class TargetRefused(BadRequest):
+    status = 422
+
+
+class NotFound(PublisherError):
+    status = 404
+
+
+class Unauthorized(PublisherError):
+    status = 401
+
+
+class ConfigurationError(PublisherError):
+    pass
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(PublisherError)
+    async def _handle(request: Request, exc: PublisherError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+        return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)

@@ -1,0 +1,1 @@
+"""HTTP routes of the publisher: the read API, subscriptions (admin) and the SSE stream."""

@@ -1,0 +1,88 @@
+"""Webhook subscriptions (admin token): create, list, read, delete; inspect and replay dead letters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.publisher.errors import NotFound
+from services.publisher.filters import Filters
+from services.publisher.runtime import AdminDep, Runtime, RuntimeDep
+from services.publisher.signing import new_secret
+from services.publisher.subscriptions import DeadLetter, Subscription
+
+router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"], dependencies=[AdminDep])
+
+
+class SubscriptionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description="http(s) target; private and loopback addresses are refused unless allowed")
+    filters: Filters = Field(default_factory=Filters)
+    description: str = ""
+    from_position: str | None = Field(
+        default=None, description="event-log position to start after (default: only events from now on)")
+
+
+class SubscriptionView(BaseModel):
+    id: str
+    url: str
+    filters: Filters
+    description: str
+    created_at: datetime
+    cursor: str
+    failed: int
+
+
+class CreatedSubscription(SubscriptionView):
+    secret: str = Field(description="whsec_… signing secret; shown only in this response")
+
+
+async def _view(rt: Runtime, sub: Subscription) -> dict:
+    return {**sub.model_dump(), "cursor": await rt.store.cursor(sub.id), "failed": await rt.store.failed_count(sub.id)}
+
+
+async def _get(rt: Runtime, sub_id: str) -> Subscription:
+    sub = await rt.store.get(sub_id)
+    if sub is None:
+        raise NotFound(f"unknown subscription {sub_id!r}")
+    return sub
+
+
+@router.post("", status_code=201, response_model=CreatedSubscription, summary="Create a webhook subscription")
+async def create(body: SubscriptionRequest, rt: RuntimeDep) -> dict:
+    await rt.guard.check(body.url)
+    sub = Subscription(url=body.url, filters=body.filters, description=body.description, secret=new_secret())
+    await rt.store.create(sub, body.from_position or await rt.event_log.head())
+    return {**await _view(rt, sub), "secret": sub.secret}
+
+
+@router.get("", response_model=list[SubscriptionView], summary="List subscriptions (secrets are never shown)")
+async def list_all(rt: RuntimeDep) -> list[dict]:
+    return [await _view(rt, s) for s in await rt.store.all()]
+
+
+@router.get("/{sub_id}", response_model=SubscriptionView)
+async def get_one(sub_id: str, rt: RuntimeDep) -> dict:
+    return await _view(rt, await _get(rt, sub_id))
+
+
+@router.delete("/{sub_id}", status_code=204, summary="Delete a subscription, its cursor and dead letters")
+async def delete(sub_id: str, rt: RuntimeDep) -> Response:
+    if not await rt.store.delete(sub_id):
+        raise NotFound(f"unknown subscription {sub_id!r}")
+    return Response(status_code=204)
+
+
+@router.get("/{sub_id}/failed", response_model=list[DeadLetter], summary="Dead letters: deliveries given up")
+async def failed(sub_id: str, rt: RuntimeDep, limit: int = 1000) -> list[DeadLetter]:
+    await _get(rt, sub_id)
+    return await rt.store.failed(sub_id, limit)
+
+
+@router.post("/{sub_id}/replay", summary="Queue every dead letter for redelivery (same webhook-id)")
+async def replay(sub_id: str, rt: RuntimeDep) -> dict:
+    await _get(rt, sub_id)
+    return {"queued": await rt.store.queue_replay(sub_id)}

@@ -1,0 +1,65 @@
+"""Webhook target guard: refuse URLs whose host resolves to loopback, private, link-local or reserved addresses.
+
+Checked when a subscription is created and again before every delivery (a name may be re-pointed).
+``allow_private`` (NOF_PUBLISHER_WEBHOOK_ALLOW_PRIVATE_TARGETS, development and tests only) lifts the
+rule; ``allowlist`` names CIDRs or host names that are always permitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from services.publisher.errors import TargetRefused
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def is_public(ip: IPAddress) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+
+
+class TargetGuard:
+    def __init__(self, allow_private: bool = False, allowlist: Sequence[str] = ()) -> None:
+        self.allow_private = allow_private
+        self.networks, self.hosts = [], set()
+        for item in allowlist:
+            try:
+                self.networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                self.hosts.add(item.lower())
+
+    async def resolve(self, host: str, port: int) -> list[IPAddress]:
+        try:
+            return [ipaddress.ip_address(host)]
+        except ValueError:
+            pass
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+
+    async def check(self, url: str) -> None:
+        """Raise TargetRefused unless ``url`` is an http(s) URL whose every address is allowed."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise TargetRefused(f"webhook URL must be http(s) with a host: {url!r}")
+        if parts.username or parts.password:
+            raise TargetRefused("webhook URL must not carry credentials")
+        host = parts.hostname.lower()
+        if self.allow_private or host in self.hosts:
+            return
+        try:
+            addresses = await self.resolve(host, parts.port or (443 if parts.scheme == "https" else 80))
+        except OSError as exc:
+            raise TargetRefused(f"webhook host {host!r} does not resolve: {exc}") from None
+        for ip in addresses:
+            if not is_public(ip) and not any(ip in net for net in self.networks):
+                raise TargetRefused(
+                    f"webhook host {host!r} resolves to {ip}, a private, loopback or reserved address; "
+                    "set NOF_PUBLISHER_WEBHOOK_ALLOWLIST (or, in development, "
+                    "NOF_PUBLISHER_WEBHOOK_ALLOW_PRIVATE_TARGETS) to permit it"
+                )

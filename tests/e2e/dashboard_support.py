@@ -17,11 +17,12 @@ import pytest
 from playwright.sync_api import Browser, sync_playwright
 
 from shared.methodology.periods import parse_period
+from tests.e2e.stack import LOCAL_DIR, url
 
 ROOT = Path(__file__).resolve().parents[2]
-INGEST = "http://127.0.0.1:8001"
-PUBLISHER = "http://127.0.0.1:8003"
-INGEST_KEY_FILE = ROOT / ".local" / "ingest-dev-key"
+INGEST = url("ingest")
+PUBLISHER = url("publisher")
+INGEST_KEY_FILE = LOCAL_DIR / "ingest-dev-key"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

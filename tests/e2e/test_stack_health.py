@@ -8,8 +8,8 @@ import redis
 
 from shared.kafka_admin import broker_answers
 from shared.settings import CommonSettings
+from tests.e2e.stack import PORTS
 
-SERVICES = {"ingest": 8001, "scoring": 8002, "publisher": 8003}
 
 
 def test_kafka_and_redis_answer():
@@ -18,7 +18,7 @@ def test_kafka_and_redis_answer():
     assert redis.Redis.from_url(settings.redis.url).ping()
 
 
-@pytest.mark.parametrize("service,port", SERVICES.items())
+@pytest.mark.parametrize("service,port", PORTS.items())
 def test_service_is_healthy_and_exposes_metrics(service, port):
     health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
     assert health.status_code == 200, health.text

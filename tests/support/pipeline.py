@@ -22,6 +22,8 @@ import httpx
 import redis
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
+from shared.settings import CommonSettings
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 SERVICES = ("ingest", "scoring", "publisher")
@@ -34,11 +36,13 @@ def free_port() -> int:
 
 
 class Pipeline:
-    def __init__(self, workdir: Path, bootstrap: str = "127.0.0.1:9092", redis_url: str = "redis://127.0.0.1:6379/0",
+    def __init__(self, workdir: Path, bootstrap: str | None = None, redis_url: str | None = None,
                  extra_env: dict[str, str] | None = None) -> None:
+        defaults = CommonSettings()  # the broker and Redis the test run was pointed at
         self.namespace = f"it-{uuid.uuid4().hex[:10]}"
         self.workdir = workdir
-        self.bootstrap = bootstrap
+        self.bootstrap = bootstrap or defaults.kafka.bootstrap_servers
+        redis_url = redis_url or defaults.redis.url
         self.redis_url = redis_url
         self.ports = {name: free_port() for name in SERVICES}
         self.procs: dict[str, subprocess.Popen] = {}
@@ -48,7 +52,7 @@ class Pipeline:
             "NOF_TOPIC_NAMESPACE": self.namespace,
             "NOF_REDIS_KEY_PREFIX": self.namespace,
             "NOF_REDIS_URL": redis_url,
-            "NOF_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "NOF_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "NOF_LOCAL_DIR": str(workdir),
             "NOF_SCORING_DATA_DIR": str(workdir / "scoring"),
             "NOF_INGEST_PORT": str(self.ports["ingest"]),

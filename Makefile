@@ -44,6 +44,9 @@ test-unit: ## unit tier only (no network)
 test-integration: infra ## integration tier (real Kafka and Redis)
 	@$(PYTEST) tests/integration -q -m integration
 
+test-faults: infra ## fault tier: SIGKILLs, a private broker stopped and started
+	@$(PYTEST) tests/faults -q -m faults
+
 test-e2e: up ## end-to-end tier against the running stack
 	@$(PYTEST) tests/e2e -q -m e2e
 

@@ -1,4 +1,4 @@
-"""Test tiers by folder: every test under tests/integration, tests/e2e is marked so tiers can be selected."""
+"""Test tiers by folder: every test under tests/integration, tests/faults and tests/e2e is marked by its tier."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-TIERS = {"integration": pytest.mark.integration, "e2e": pytest.mark.e2e}
+TIERS = {"integration": pytest.mark.integration, "e2e": pytest.mark.e2e, "faults": pytest.mark.faults}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -21,6 +21,7 @@ tier lint "$VENV/bin/lint-imports"
 tier unit "$PY" -m pytest tests/unit -q
 bash "$D/stack.sh" infra
 tier integration "$PY" -m pytest tests/integration -q -m integration
+tier faults "$PY" -m pytest tests/faults -q -m faults
 bash "$D/services.sh" start
 tier e2e "$PY" -m pytest tests/e2e -q -m e2e
 say "=== summary"

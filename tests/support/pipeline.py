@@ -41,6 +41,7 @@ class Pipeline:
         defaults = CommonSettings()  # the broker and Redis the test run was pointed at
         self.namespace = f"it-{uuid.uuid4().hex[:10]}"
         self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
         self.bootstrap = bootstrap or defaults.kafka.bootstrap_servers
         redis_url = redis_url or defaults.redis.url
         self.redis_url = redis_url

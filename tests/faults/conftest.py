@@ -1,0 +1,1 @@
+"""Fault tests stop and kill parts of a pipeline of their own."""

@@ -40,12 +40,14 @@ from shared.methodology.uncertainty import average_range
 EVENT_OF_KIND = {
     "completeness": "assessment.changed", "average": "assessment.changed",
     "finance": "assessment.changed", "intensive_support": "assessment.changed",
-    "raw_segment": "segment.changed", "segment": "segment.changed", "capped": "segment.changed",
+    # A raw segment or cap that moves without moving the published segment is an assessment change:
+    # a segment.changed event always means the segment a reader sees is different.
+    "raw_segment": "assessment.changed", "capped": "assessment.changed", "segment": "segment.changed",
     "rank": "rank.changed", "unadjusted_rank": "rank.changed",
 }
 EVENT_FIELDS = {
     "assessment.changed": ("average", "scored_metrics", "applicable_metrics", "average_range", "in_deficit",
-                           "intensive_support"),
+                           "intensive_support", "raw_segment", "capped"),
     "segment.changed": ("segment", "raw_segment", "capped", "average", "average_range"),
     "rank.changed": ("rank", "unadjusted_rank"),
 }

@@ -110,3 +110,13 @@ def test_a_stale_duplicate_after_a_revision_stays_ignored_across_a_restart():
         assert s.apply(first).events == []
     assert restarted.engine.results() == scorer.engine.results()
     assert scorer.engine.results().trust(a).metric_scores["OF0082"] == 4  # 6.0 is worse than 5.0: lower is better
+
+
+def test_a_segment_event_always_means_the_published_segment_moved():
+    scorer, table = PartitionScorer(M, "ambulance"), {}
+    events = [e for out in feed(scorer, stream(), table) for e in out.events]
+    segment_events = [e for e in events if e.type == "segment.changed"]
+    assert segment_events
+    assert all(e.old["segment"] != e.new["segment"] for e in segment_events)
+    capped = [e for e in events if e.type == "assessment.changed" and e.old.get("capped") != e.new.get("capped")]
+    assert capped, "B's deficit caps its raw segment: an assessment change reports it"

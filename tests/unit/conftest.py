@@ -1,0 +1,14 @@
+"""Unit tests see default settings, whatever the stack scripts exported into the environment."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _default_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("NOF_"):
+            monkeypatch.delenv(name)

@@ -76,11 +76,18 @@ class Pipeline:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
-    def start(self, service: str, timeout: float = 90.0) -> None:
-        with open(self.workdir / f"{service}.log", "ab") as log:  # the child keeps its own descriptor
-            self.procs[service] = subprocess.Popen([str(BIN / f"nof-{service}")], env=self.env, cwd=ROOT,
-                                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.wait_healthy(service, timeout)
+    def start(self, service: str, timeout: float = 90.0, instance: str | None = None) -> None:
+        """Start a service; ``instance`` names a second copy (its own port and state directory)."""
+        name, env = service, self.env
+        if instance:
+            name = f"{service}-{instance}"
+            self.ports[name] = free_port()
+            env = {**self.env, f"NOF_{service.upper()}_PORT": str(self.ports[name]),
+                   "NOF_SCORING_DATA_DIR": str(self.workdir / name)}
+        with open(self.workdir / f"{name}.log", "ab") as log:  # the child keeps its own descriptor
+            self.procs[name] = subprocess.Popen([str(BIN / f"nof-{service}")], env=env, cwd=ROOT,
+                                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_healthy(name, timeout)
 
     def wait_healthy(self, service: str, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout

@@ -23,6 +23,7 @@ bash "$D/stack.sh" infra
 tier integration "$PY" -m pytest tests/integration -q -m integration
 tier faults "$PY" -m pytest tests/faults -q -m faults
 bash "$D/services.sh" start
+"$VENV/bin/nof" demo run --baseline-only  # the end-to-end tier reads real tables, as `make run` shows them
 tier e2e "$PY" -m pytest tests/e2e -q -m e2e
 say "=== summary"
 printf '%s\n' "${SUMMARY[@]}"

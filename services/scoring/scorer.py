@@ -46,12 +46,12 @@ EVENT_OF_KIND = {
     "rank": "rank.changed", "unadjusted_rank": "rank.changed",
 }
 EVENT_FIELDS = {
-    "assessment.changed": ("average", "scored_metrics", "applicable_metrics", "average_range", "in_deficit",
+    "assessment.changed": ("average", "scored_metrics", "applicable_metrics", "in_deficit",
                            "intensive_support", "raw_segment", "capped"),
     "segment.changed": ("segment", "raw_segment", "capped", "average", "average_range"),
     "rank.changed": ("rank", "unadjusted_rank"),
 }
-VIEW_FIELDS = ("average", "scored_metrics", "applicable_metrics", "average_range", "in_deficit",
+VIEW_FIELDS = ("average", "scored_metrics", "applicable_metrics", "in_deficit",
                "intensive_support", "segment", "raw_segment", "capped", "rank", "unadjusted_rank")
 
 
@@ -150,7 +150,13 @@ class PartitionScorer:
         events = []
         for code, trust_changes in sorted(by_trust.items()):
             old = dict(self.view.setdefault(code, {f: None for f in VIEW_FIELDS}))
+            old_scores = dict(self.scores.get(code, {}))
             new = self._update_view(code, trust_changes)
+            if any(c.kind == "segment" for c in trust_changes):
+                # Likely ranges from the score vectors themselves, so a change recomputed after a
+                # restart carries the same ranges (the bootstrap is seeded by the vector).
+                old["average_range"] = self._average_range(code, old_scores)
+                new = {**new, "average_range": self._average_range(code, self.scores.get(code, {}))}
             cause = self._cause(trust_changes[0], code, event)
             types = sorted({EVENT_OF_KIND[c.kind] for c in trust_changes if c.kind in EVENT_OF_KIND})
             for event_type in types:
@@ -191,12 +197,6 @@ class PartitionScorer:
                 view["in_deficit"] = c.new[0]
             elif c.kind in VIEW_FIELDS:
                 view[c.kind] = json_safe(c.new)
-        if any(EVENT_OF_KIND.get(c.kind) == "segment.changed" for c in changes):
-            # The bootstrap is the costly part; segment moves are where readers need the range now.
-            # Snapshots in Redis carry every trust's range, computed per league at write time.
-            view["average_range"] = self._average_range(code, scores)
-        elif any(c.kind == "metric_score" for c in changes):
-            view["average_range"] = None
         self.view[code] = view
         return view
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import faust
 from faust.types import TP
@@ -67,17 +68,21 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
     ready = {"recovered": False}
     recovered = asyncio.Event()  # the agent waits for the rebuild, so no record meets a stale engine
 
-    # One batch at a time (faust issue 606: a higher concurrency can commit past unprocessed records).
-    # take_events acknowledges a batch only after this loop body finished with it, and commit_batch
-    # returns only when the broker holds every state write and event of the batch.
+    # One record at a time (faust issue 606: a higher concurrency can commit past unprocessed records).
+    # The scorer's own applied offsets, not the group's committed offsets, say where each partition
+    # resumes (see reposition below), so acknowledging a record before its writes are durable loses
+    # nothing; commit_batch still waits for the broker now and then, to retire outbox entries.
     @app.agent(inputs, concurrency=1)
     async def score(stream):  # noqa: ANN001
-        async for batch in stream.take_events(settings.batch_max, within=settings.batch_within_s):
+        pending, last_sync = 0, time.monotonic()
+        async for event in stream.events():
             await recovered.wait()
-            for event in batch:
-                m = event.message
-                await runtime.handle(Record(m.topic, m.partition, m.offset, event.key, event.value))
-            await runtime.commit_batch()
+            m = event.message
+            await runtime.handle(Record(m.topic, m.partition, m.offset, event.key, event.value))
+            pending += 1
+            if pending >= settings.batch_max or time.monotonic() - last_sync >= settings.batch_within_s:
+                await runtime.commit_batch()
+                pending, last_sync = 0, time.monotonic()
             for (topic, partition), offset in runtime.gaps.items():
                 log.warning("re-reading a partition from its next unapplied offset",
                             extra={"topic": topic, "partition": partition, "offset": offset})
@@ -102,14 +107,21 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         await app.tables.recovery.completed.wait()
         earliest = await app.consumer.earliest_offsets(*tps) if tps else {}
         targets = runtime.resume_from({(tp.topic, tp.partition): off for tp, off in earliest.items()})
+        committed = dict(app.consumer._committed_offset)  # what faust just sought to
         for (topic, partition), offset in targets.items():
-            await app.consumer.seek(TP(topic, partition), offset)
+            tp = TP(topic, partition)
+            # Behind the applied offset is fine (handle() skips what is already applied); only a group
+            # offset past it, or none at all, needs a seek. Seeking no more than that keeps clear of
+            # an aiokafka fetcher race that a seek during a fetch can trigger.
+            if committed.get(tp) is None or committed[tp] > offset:
+                await app.consumer.seek(tp, offset)
         ready["recovered"] = True
         recovered.set()
 
     @app.timer(settings.cache_flush_interval_s)
     async def flush_cache() -> None:
         if ready["recovered"]:
+            await runtime.commit_batch()  # an idle stream's last writes retire their outbox entries too
             await runtime.flush_cache()
 
     @app.timer(settings.cache_check_interval_s)

@@ -122,15 +122,17 @@ class ScoringRuntime:
         self.store.put(record.partition, state.applied_key(record.topic, record.partition), str(record.offset).encode())
 
     async def commit_batch(self) -> None:
-        """Wait until every state write and every send of the batch is acknowledged, then drop the
-        outbox entries whose events are now on the topic. Only then may faust commit the offsets."""
-        await self.store.sync()
+        """Wait until every state write and every send so far is acknowledged, then drop the outbox
+        entries whose events are now on the topic."""
+        # Take this moment's sends and outbox entries together: records handled while we wait are
+        # the next call's business.
         inflight, self.inflight = self.inflight, []
+        outboxed, self.outboxed = self.outboxed, []
+        await self.store.sync()
         if inflight:
             await asyncio.gather(*inflight)
-        for partition, key in self.outboxed:
+        for partition, key in outboxed:
             self.store.delete(partition, key)
-        self.outboxed.clear()
 
     async def _handle(self, record: Record) -> None:
         try:

@@ -15,8 +15,8 @@ class ScoringSettings(BaseSettings):
     port: int = Field(default=8002, ge=1, le=65535)
     methodology: str = "nof-2025-26"
     data_dir: str | None = None
-    batch_max: int = Field(default=500, ge=1, description="most input records handled per durable batch")
-    batch_within_s: float = Field(default=0.005, gt=0, description="longest wait to fill a batch")
+    batch_max: int = Field(default=500, ge=1, description="records handled between waits for broker acknowledgement")
+    batch_within_s: float = Field(default=0.05, gt=0, description="longest time between those waits")
     cache_flush_interval_s: float = Field(default=0.05, gt=0, description="how often changed leagues go to Redis")
     cache_check_interval_s: float = Field(default=1.0, gt=0, description="how often Redis is checked for lost leagues")
     common: CommonSettings = Field(default_factory=CommonSettings)

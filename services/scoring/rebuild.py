@@ -69,6 +69,6 @@ async def rebuild_cache(methodology: Methodology, table: dict[str, bytes], cache
             snapshot = scorer.snapshot(league)
             codes = [c for c, r in scorer.trusts.items() if league_of(r.trust_type) == league]
             await cache.write_league(league, snapshot["version"], snapshot,
-                                     {c: scorer.explanation(c) for c in codes}, force=True)
+                                     scorer.explanations(codes), force=True)
             written[league] = snapshot["version"]
     return written

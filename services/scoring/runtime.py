@@ -211,7 +211,7 @@ class ScoringRuntime:
             codes = {c for c, r in scorer.trusts.items() if league_of(r.trust_type) == league} if whole \
                 else self.dirty.get((pk, league), set())
             snapshot = scorer.snapshot(league)
-            explanations = {code: scorer.explanation(code) for code in codes}
+            explanations = scorer.explanations(codes)
             await self.cache.write_league(league, snapshot["version"], snapshot, explanations, force=whole)
             self.full.discard((pk, league))
             self.dirty.pop((pk, league), None)

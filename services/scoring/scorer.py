@@ -234,7 +234,9 @@ class PartitionScorer:
             "updated_at": datetime.now(timezone.utc).isoformat(), "entries": entries,
         }
 
-    def explanation(self, code: str) -> dict[str, Any]:
-        out = self.engine.explain(code).to_dict()
-        out["version"] = self.versions.get(out["league"], 0)
+    def explanations(self, codes) -> dict[str, dict[str, Any]]:  # noqa: ANN001 - trust codes
+        out = {}
+        for code, explanation in self.engine.explain_many(sorted(codes)).items():
+            entry = out[code] = explanation.to_dict()
+            entry["version"] = self.versions.get(entry["league"], 0)
         return out

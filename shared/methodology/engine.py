@@ -15,7 +15,7 @@ from typing import Iterable, Mapping
 from .assemble import TrustCore, league_result
 from .catalogue import BY_TRUST_TYPE, MetricDefinition
 from .engine_state import Pass, TrustState
-from .explain import Explanation, explain_trust
+from .explain import Explanation, explain_trust, explain_trusts
 from .groups import MetricGroup
 from .inputs import FinanceStatus, Observation, TrustInfo
 from .results import Cause, Change, LeagueResult, Results
@@ -220,6 +220,10 @@ class IncrementalEngine:
     def explain(self, trust_code: str) -> Explanation:
         """The full derivation of one trust's result (§2-§6)."""
         return explain_trust(self.methodology, self._store, self.results(), trust_code)
+
+    def explain_many(self, trust_codes) -> dict[str, Explanation]:
+        """Several derivations at once, sharing each league's sorted peers (§2-§6)."""
+        return explain_trusts(self.methodology, self._store, self.results(), trust_codes)
 
     def _core(self, t: TrustState) -> TrustCore:
         code = t.info.code

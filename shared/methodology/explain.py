@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -87,8 +88,15 @@ def _span(pair) -> str:
     return "-" if pair is None else f"{pair[0]}-{pair[1]}"
 
 
+def _peer_values(m: Methodology, store: InputStore, metric: MetricDefinition, league: str) -> list:
+    """The oriented values of the trusts a metric compares within a league, sorted (§2)."""
+    same = [c for c in store.latest[metric.id] if metric.applies(store.trusts[c].league, c)
+            and (metric.comparison_group != BY_TRUST_TYPE or store.trusts[c].league == league)]
+    return sorted(oriented(metric, store.latest[metric.id][c].value) for c in same)
+
+
 def _metric_line(m: Methodology, store: InputStore, metric: MetricDefinition,
-                 r: TrustResult) -> MetricLine | None:
+                 r: TrustResult, peers_of=None) -> MetricLine | None:
     code, league = r.trust_code, r.league
     reading = store.latest.get(metric.id, {}).get(code)
     applies = metric.applies(league, code)
@@ -103,9 +111,7 @@ def _metric_line(m: Methodology, store: InputStore, metric: MetricDefinition,
     elif reading is None:
         status = "not reported: left out of the average"
     else:
-        same = [c for c in store.latest[metric.id] if metric.applies(store.trusts[c].league, c)
-                and (metric.comparison_group != BY_TRUST_TYPE or store.trusts[c].league == league)]
-        values = sorted(oriented(metric, store.latest[metric.id][c].value) for c in same)
+        values = (peers_of or _peer_values)(m, store, metric, league)
         peers = len(values)
         position = mean_position(values, oriented(metric, reading.value))
         score = r.metric_scores.get(metric.id)
@@ -142,25 +148,60 @@ def _cap(m: Methodology, r: TrustResult) -> str:
     return "not in deficit: no cap"
 
 
-def _rank_reason(r: TrustResult, entries) -> str:
-    if r.rank is None:
-        return "unranked: no average"
-    key = (r.segment, r.average)
-    ranked = [e for e in entries if e.rank is not None]
-    better = sum(1 for e in ranked if (e.segment, e.average) < key)
-    ties = [e.trust_code for e in ranked if (e.segment, e.average) == key and e is not r]
-    text = f"{r.rank} = 1 + {better} trusts with a better (segment, average) of {len(ranked)}"
-    return text + (f"; shares it with {', '.join(ties)}" if ties else "")
+class _Ladder:
+    """A league's ranked trusts by (segment, average), to say why each rank is what it is (§6)."""
+
+    def __init__(self, entries) -> None:
+        ranked = [e for e in entries if e.rank is not None]
+        self.keys = sorted((e.segment, e.average) for e in ranked)
+        self.by_key: dict = {}
+        for e in ranked:
+            self.by_key.setdefault((e.segment, e.average), []).append(e.trust_code)
+
+    def reason(self, r: TrustResult) -> str:
+        if r.rank is None:
+            return "unranked: no average"
+        key = (r.segment, r.average)
+        better = bisect_left(self.keys, key)
+        ties = [c for c in self.by_key.get(key, ()) if c != r.trust_code]
+        text = f"{r.rank} = 1 + {better} trusts with a better (segment, average) of {len(self.keys)}"
+        return text + (f"; shares it with {', '.join(ties)}" if ties else "")
 
 
 def explain_trust(m: Methodology, store: InputStore, results: Results, code: str) -> Explanation:
     """Build the explanation of one trust from the inputs and the scored results."""
-    r = results.trust(code)
-    if r is None:
-        raise UnknownTrust(code)
-    league = results.leagues[r.league]
+    return explain_trusts(m, store, results, [code])[code]
+
+
+def explain_trusts(m: Methodology, store: InputStore, results: Results, codes) -> dict[str, Explanation]:
+    """Explanations of several trusts, sharing each league's sorted peers and rank ladder."""
+    peers: dict = {}
+    ladders: dict = {}
+
+    def peers_of(m_, store_, metric, league):
+        key = (metric.id, league)
+        if key not in peers:
+            peers[key] = _peer_values(m_, store_, metric, league)
+        return peers[key]
+
+    found = {e.trust_code: e for lg in results.leagues.values() for e in lg.entries}
+    out = {}
+    for code in codes:
+        r = found.get(code)
+        if r is None:
+            raise UnknownTrust(code)
+        league = results.leagues[r.league]
+        if r.league not in ladders:
+            ladders[r.league] = _Ladder(league.entries)
+        out[code] = _explanation(m, store, r, league, ladders[r.league], peers_of)
+    return out
+
+
+def _explanation(m: Methodology, store: InputStore, r: TrustResult, league, ladder: _Ladder,
+                 peers_of) -> Explanation:
+    code = r.trust_code
     lines = tuple(x for metric in m.metrics.values()
-                  if (x := _metric_line(m, store, metric, r)) is not None)
+                  if (x := _metric_line(m, store, metric, r, peers_of)) is not None)
     scores = list(r.metric_scores.values())
     seg5 = ("intensive support: segment 5" if r.intensive_support and m.segment5
             else "not in intensive support")
@@ -168,4 +209,4 @@ def explain_trust(m: Methodology, store: InputStore, results: Results, code: str
         m.version, code, r.trust_name, r.league, lines,
         sum(scores) / len(scores) if scores else None, r,
         _segment_rule(r, league.segment_cutoffs), _cap(m, r), seg5,
-        _rank_reason(r, league.entries), RANGE_METHOD)
+        ladder.reason(r), RANGE_METHOD)

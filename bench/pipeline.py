@@ -1,0 +1,791 @@
+"""End-to-end pipeline benchmark: HTTP ingest → Kafka → scoring → Redis league tables.
+
+Run ``python -m bench.pipeline`` from the repository root (``make bench-pipeline``; ``--quick`` for a
+run of about a minute). It starts its own isolated ingest and scoring processes on the shared broker
+and Redis (tests/support/pipeline.py: own topic namespace, Redis key prefix, ports and state
+directory, all removed at the end), preloads one value per applicable metric per trust of the real
+register, then measures:
+
+* the raw kafka-python produce → consume rate on the same broker (a temporary namespaced topic,
+  the project's producer settings, records the size of an ObservationReceived): the ceiling;
+* sustained end-to-end throughput: several concurrent HTTP clients post batches as fast as the
+  stack accepts them; rate = observations accepted / time until the scorer has applied the last
+  one and Redis holds every league at the scorer's version;
+* latency at a fixed offered load (default 500 observations/s): each request carries one probe
+  observation whose effect on Redis is certain; 202 → the probe's value visible in Redis.
+
+Results are printed as markdown and replace the ``## Pipeline`` section of docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import multiprocessing
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx  # noqa: E402
+import redis.asyncio as aioredis  # noqa: E402
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition  # noqa: E402
+from kafka.admin import NewTopic  # noqa: E402
+
+from services.ingest.accept import trust_ref  # noqa: E402
+from shared.events import ObservationReceived  # noqa: E402
+from shared.kafka_producer import PRODUCER_DEFAULTS, make_producer  # noqa: E402
+from shared.methodology import get_methodology, load_trust_register  # noqa: E402
+from shared.methodology.catalogue import HIGHER, UNIT_DOMAINS  # noqa: E402
+from shared.settings import KafkaSettings  # noqa: E402
+from tests.support.pipeline import Pipeline  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "BENCHMARKS.md"
+SECTION = "## Pipeline"
+BOOTSTRAP = "127.0.0.1:9092"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+#: Plausible spread of each unit (as tests/support/streams.py draws them): the baseline is uniform
+#: in it, a drift step is normal with sd DRIFT_SD of its width, a uniform input is redrawn in it.
+RANGES = {"percent": (40, 99), "signed_percent": (-6, 6), "pp": (-5, 2), "minutes": (6, 40),
+          "count": (0, 40), "rate": (0, 60), "score": (5, 8), "days": (1, 60)}
+DRIFT_SD = 0.01  # 1% of the unit's plausible range per month (0.6 points on a 40-99 % metric)
+BASE_MONTH = 2020 * 12  # the baseline is 2020-01; every round of inputs is the next month
+PROBE_PERIOD = "2099-12"  # probes revise one far-future period, so each is the trust's scored value
+
+FULL = dict(ceiling=200_000, drift_s=60.0, uniform_n=800, latency_s=6.0, below_s=30.0)
+QUICK = dict(ceiling=50_000, drift_s=15.0, uniform_n=200, latency_s=4.0, below_s=10.0)
+
+
+# -- machine -----------------------------------------------------------------------------------------
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        model = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)[1].strip()
+    except (OSError, TypeError):
+        pass
+    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, {dt.date.today().isoformat()}"
+
+
+def loadavg() -> str:
+    try:
+        return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (0 when it cannot be read)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def listening_pid(port: int) -> int | None:
+    """The pid of the process listening on a local TCP port (the shared broker, Redis), read from
+    /proc for CPU accounting only."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            for line in Path(table).read_text().splitlines()[1:]:
+                cols = line.split()
+                if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(cols[9])
+        except OSError:
+            continue
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            for fd in (entry / "fd").iterdir():
+                link = os.readlink(fd)
+                if link.startswith("socket:[") and link[8:-1] in inodes:
+                    return int(entry.name)
+        except OSError:
+            continue
+    return None
+
+
+class Cpu:
+    """CPU seconds per component between two readings."""
+
+    def __init__(self, pids: dict[str, int | None]) -> None:
+        self.pids = {k: v for k, v in pids.items() if v}
+
+    def read(self) -> dict[str, float]:
+        out = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        t = os.times()
+        out["bench client"] = t.user + t.system
+        return out
+
+    @staticmethod
+    def delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+        return {k: after[k] - before.get(k, 0.0) for k in after}
+
+
+# -- the workload --------------------------------------------------------------------------------------
+def month(index: int) -> str:
+    return f"{index // 12}-{index % 12 + 1:02d}"
+
+
+class Workload:
+    """Every applicable scoring metric of every trust in the real register, with its current value."""
+
+    def __init__(self, seed: int = 7) -> None:
+        self.m = get_methodology()
+        self.register = load_trust_register()
+        self.rng = random.Random(seed)
+        self.keys: list[tuple[str, str]] = []
+        self.values: dict[tuple[str, str], float] = {}
+        for code, info in sorted(self.register.items()):
+            for metric in self.m.metrics.values():
+                if metric.scoring and metric.applies(info.league, code):
+                    self.keys.append((code, metric.id))
+        self.round = 0
+        self.sent = 0
+        # The latency probe: a lower-is-better, unbounded metric of the first ambulance trust.
+        self.probe_code, self.probe_metric = next(
+            (c, mid) for c, mid in self.keys
+            if self.register[c].league == "ambulance" and self.m.metrics[mid].direction != HIGHER
+            and UNIT_DOMAINS[self.m.metrics[mid].unit][1] is None and self.m.metrics[mid].kind == "continuous")
+        self.probe_peers = sum(1 for c, mid in self.keys if mid == self.probe_metric
+                               and self.register[c].league == "ambulance")
+
+    def _clamp(self, metric_id: str, v: float) -> float:
+        low, high = UNIT_DOMAINS[self.m.metrics[metric_id].unit]
+        v = max(v, low) if low is not None else v
+        return round(min(v, high) if high is not None else v, 2)
+
+    def _obs(self, key: tuple[str, str], value: float, period: str) -> dict:
+        self.sent += 1
+        return {"trust_code": key[0], "metric_id": key[1], "period": period, "value": value,
+                "observation_id": f"bench-{self.sent}"}
+
+    def baseline(self) -> list[dict]:
+        out = []
+        for key in self.keys:
+            low, high = RANGES[self.m.metrics[key[1]].unit]
+            self.values[key] = self._clamp(key[1], self.rng.uniform(low, high))
+            out.append(self._obs(key, self.values[key], month(BASE_MONTH)))
+        return out
+
+    def stream(self, kind: str, count: int, skip_probe: bool = True) -> list[dict]:
+        """``count`` inputs in rounds: each round visits every (trust, metric) in a random order with
+        the next month's value, a drift of the last one (``drift``) or a fresh draw (``uniform``)."""
+        keys = [k for k in self.keys if not (skip_probe and k == (self.probe_code, self.probe_metric))]
+        out: list[dict] = []
+        while len(out) < count:
+            self.round += 1
+            period = month(BASE_MONTH + self.round)
+            order = keys[:]
+            self.rng.shuffle(order)
+            for key in order[: count - len(out)]:
+                low, high = RANGES[self.m.metrics[key[1]].unit]
+                if kind == "drift":
+                    v = self.values[key] + self.rng.gauss(0, DRIFT_SD * (high - low))
+                else:
+                    v = self.rng.uniform(low, high)
+                self.values[key] = self._clamp(key[1], v)
+                out.append(self._obs(key, self.values[key], period))
+        return out
+
+    def record_bytes(self, sample: list[dict]) -> list[bytes]:
+        """ObservationReceived records as ingest writes them to Kafka (for the raw baseline)."""
+        out = []
+        for o in sample:
+            info = self.register[o["trust_code"]]
+            out.append(ObservationReceived(observation_id=o["observation_id"], trust=trust_ref(info),
+                                           metric_id=o["metric_id"], period=o["period"], value=o["value"],
+                                           correlation_id=uuid.uuid4().hex).to_bytes())
+        return out
+
+
+def bodies(items: list[dict], batch: int) -> list[tuple[int, bytes]]:
+    return [(len(items[i:i + batch]), json.dumps({"observations": items[i:i + batch]}).encode())
+            for i in range(0, len(items), batch)]
+
+
+# -- Prometheus text ------------------------------------------------------------------------------------
+def scrape(url: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for line in httpx.get(f"{url}/metrics", timeout=10).text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            try:
+                out[name] = float(value)
+            except ValueError:
+                pass
+    return out
+
+
+def applied(metrics: dict[str, float]) -> float:
+    return sum(v for k, v in metrics.items()
+               if k.startswith("nof_scoring_inputs_total{") and 'type="observation.received"' in k)
+
+
+def histogram(before: dict[str, float], after: dict[str, float], name: str) -> tuple[list[tuple[float, float]], float, float]:
+    """Cumulative (le, count) bucket deltas, sum delta and count delta of one histogram."""
+    buckets = []
+    for key, value in after.items():
+        if key.startswith(f"{name}_bucket{{"):
+            le = re.search(r'le="([^"]+)"', key)[1]
+            buckets.append((float("inf") if le == "+Inf" else float(le), value - before.get(key, 0.0)))
+    return (sorted(buckets), after.get(f"{name}_sum", 0) - before.get(f"{name}_sum", 0),
+            after.get(f"{name}_count", 0) - before.get(f"{name}_count", 0))
+
+
+def bucket_quantile(buckets: list[tuple[float, float]], q: float) -> float:
+    """Prometheus histogram_quantile: linear interpolation inside the bucket holding the quantile."""
+    total = buckets[-1][1] if buckets else 0
+    if total <= 0:
+        return float("nan")
+    rank, prev_le, prev_count = q * total, 0.0, 0.0
+    for le, count in buckets:
+        if count >= rank:
+            if le == float("inf"):
+                return float("inf")  # beyond the top bucket: only a lower bound is known
+            return prev_le + (le - prev_le) * (rank - prev_count) / max(count - prev_count, 1e-12)
+        prev_le, prev_count = le, count
+    return prev_le
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+# -- 0. where the scorer's time goes (in process, no I/O) -------------------------------------------------
+def scorer_costs(samples: int = 2_000) -> dict:
+    """CPU cost of the scorer's pure steps on the same register and baseline: applying one input
+    (engine + events), and building what a Redis flush writes: the league snapshot and one trust
+    explanation (services/scoring/runtime.py flush_cache)."""
+    from services.ingest.accept import Acceptor
+    from services.ingest.schemas import ObservationIn
+    from services.scoring.scorer import PartitionScorer
+
+    work = Workload(seed=3)
+    acceptor = Acceptor(work.m, work.register)
+    scorers: dict[str, PartitionScorer] = {}
+
+    def feed(items: list[dict]) -> float:
+        keyed = [acceptor.observation(ObservationIn(**o), None) for o in items]
+        started = time.process_time()
+        for k in keyed:
+            (scorers.get(k.key) or scorers.setdefault(k.key, PartitionScorer(work.m, k.key))).apply(k.event)
+        return 1000 * (time.process_time() - started) / len(keyed)
+
+    out: dict = {"baseline_ms": feed(work.baseline()), "drift_ms": feed(work.stream("drift", samples)),
+                 "uniform_ms": feed(work.stream("uniform", samples // 4)), "leagues": {}}
+    for scorer in scorers.values():
+        for league in scorer.leagues():
+            codes = sorted(c for c, r in scorer.trusts.items() if work.register[c].league == league)
+            scorer.engine._cache.pop(league, None)  # as after an input: the league's results are rebuilt
+            started = time.process_time()
+            scorer.snapshot(league)
+            snap = time.process_time() - started
+            started = time.process_time()
+            for code in codes:
+                scorer.explanation(code)
+            explain = (time.process_time() - started) / len(codes)
+            out["leagues"][league] = {"trusts": len(codes), "snapshot_ms": 1000 * snap,
+                                      "explain_ms": 1000 * explain,
+                                      "full_flush_ms": 1000 * (snap + explain * len(codes))}
+    return out
+
+
+# -- 1. the raw Kafka ceiling ---------------------------------------------------------------------------
+def _consume(topic: str, count: int, ready, done) -> None:  # noqa: ANN001 - multiprocessing primitives
+    consumer = KafkaConsumer(bootstrap_servers=[BOOTSTRAP], enable_auto_commit=False,
+                             fetch_max_wait_ms=100, max_poll_records=5000)
+    parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+    consumer.assign(parts)
+    consumer.seek_to_beginning(*parts)
+    consumer.poll(timeout_ms=100)
+    ready.set()
+    seen, first, deadline = 0, None, time.monotonic() + 300
+    while seen < count and time.monotonic() < deadline:
+        for records in consumer.poll(timeout_ms=500).values():
+            first = first or time.monotonic()
+            seen += len(records)
+    done.put((seen, first, time.monotonic()))
+    consumer.close()
+
+
+def kafka_ceiling(records: list[bytes], keys: list[bytes], count: int) -> dict:
+    """Produce ``count`` records with the project's producer settings while a second process reads
+    them back; rate = count / (first send → last record consumed)."""
+    topic = f"bench-{uuid.uuid4().hex[:10]}.raw"
+    admin = KafkaAdminClient(bootstrap_servers=[BOOTSTRAP], request_timeout_ms=30_000)
+    admin.create_topics([NewTopic(topic, num_partitions=6, replication_factor=1)])
+    ctx = multiprocessing.get_context("spawn")
+    ready, done = ctx.Event(), ctx.Queue()
+    try:
+        deadline = time.monotonic() + 30
+        probe = KafkaConsumer(bootstrap_servers=[BOOTSTRAP])
+        while not probe.partitions_for_topic(topic) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        probe.close()
+        reader = ctx.Process(target=_consume, args=(topic, count, ready, done), daemon=True)
+        reader.start()
+        ready.wait(60)
+        producer = make_producer(KafkaSettings(bootstrap_servers=BOOTSTRAP), "bench-ceiling")
+        started = time.monotonic()
+        n = len(records)
+        for i in range(count):
+            producer.send(topic, key=keys[i % len(keys)], value=records[i % n])
+        producer.flush(timeout=120)
+        produced = time.monotonic()
+        seen, _first, last = done.get(timeout=300)
+        reader.join(10)
+        producer.close(timeout=10)
+    finally:
+        try:
+            admin.delete_topics([topic])
+        finally:
+            admin.close()
+    return {"count": count, "consumed": seen, "produce_rate": count / (produced - started),
+            "rate": seen / (last - started), "size": sum(map(len, records)) / len(records)}
+
+
+# -- 2. throughput -----------------------------------------------------------------------------------
+class Stack:
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.p = pipeline
+        self.ingest = pipeline.url("ingest")
+        self.scoring = pipeline.url("scoring")
+        self.headers = {"Authorization": f"Bearer {pipeline.ingest_key}", "Content-Type": "application/json"}
+
+    def redis_versions(self) -> dict[str, int]:
+        return {k.decode(): int(v) for k, v in self.p.redis.hgetall(f"{self.p.namespace}:leagues").items()}
+
+    def scorer_versions(self) -> dict[str, int]:
+        return httpx.get(f"{self.scoring}/healthz", timeout=10).json().get("leagues", {})
+
+    def settled(self, target: float) -> bool:
+        if applied(scrape(self.scoring)) < target:
+            return False
+        return self.redis_versions() == self.scorer_versions()
+
+    def wait_settled(self, target: float, timeout: float = 300.0, every: float = 0.05) -> float:
+        """Monotonic time at which the scorer had applied ``target`` observations and Redis held
+        every league at the scorer's version."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.settled(target):
+                return time.monotonic()
+            time.sleep(every)
+        raise TimeoutError(f"the pipeline did not settle in {timeout} s (applied {applied(scrape(self.scoring))}, "
+                           f"want {target})")
+
+
+async def flood(stack: Stack, batches: list[tuple[int, bytes]], clients: int, duration: float, backlog_s: float,
+                base_applied: float, min_backlog: int) -> dict:
+    """Post batches from ``clients`` concurrent connections for ``duration`` seconds, pausing while
+    more accepted observations wait for the scorer than it applies in ``backlog_s`` seconds (at the
+    rate it has shown so far; never fewer than ``min_backlog``)."""
+    state = {"next": 0, "accepted": 0, "requests": 0, "errors": 0, "applied": 0.0, "paused": 0.0}
+    started = time.monotonic()
+    stop_at = started + duration
+
+    async def watch(client: httpx.AsyncClient) -> None:
+        while time.monotonic() < stop_at:
+            try:
+                text = (await client.get(f"{stack.scoring}/metrics")).text
+                state["applied"] = sum(float(line.rpartition(" ")[2]) for line in text.splitlines()
+                                       if line.startswith("nof_scoring_inputs_total{")
+                                       and 'type="observation.received"' in line) - base_applied
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.25)
+
+    async def sender(client: httpx.AsyncClient) -> None:
+        while time.monotonic() < stop_at and state["next"] < len(batches):
+            rate = state["applied"] / max(time.monotonic() - started, 1e-3)
+            if state["accepted"] - state["applied"] > max(min_backlog, backlog_s * rate):
+                t = time.monotonic()
+                await asyncio.sleep(0.05)
+                state["paused"] += time.monotonic() - t
+                continue
+            n, body = batches[state["next"]]
+            state["next"] += 1
+            response = await client.post(f"{stack.ingest}/v1/observations", content=body, headers=stack.headers)
+            state["requests"] += 1
+            if response.status_code == 202:
+                state["accepted"] += n
+            else:
+                state["errors"] += 1
+
+    limits = httpx.Limits(max_connections=clients + 2, max_keepalive_connections=clients + 2)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+        watcher = asyncio.create_task(watch(client))
+        await asyncio.gather(*(sender(client) for _ in range(clients)))
+        sent_at = time.monotonic()
+        watcher.cancel()
+    return {**state, "started": started, "sent_at": sent_at}
+
+
+def throughput(stack: Stack, work: Workload, kind: str, duration: float, clients: int, batch: int,
+               backlog_s: float, cpu: Cpu, count: int) -> dict:
+    """Send for ``duration`` seconds or until ``count`` observations are sent, whichever comes first."""
+    items = work.stream(kind, count)
+    batches = bodies(items, batch)
+    before = scrape(stack.scoring)
+    cpu0 = cpu.read()
+    base = applied(before)
+    r = asyncio.run(flood(stack, batches, clients, duration, backlog_s, base, min_backlog=batch * clients // 2))
+    done = stack.wait_settled(base + r["accepted"])
+    after = scrape(stack.scoring)
+    cpu1 = cpu.read()
+    elapsed = done - r["started"]
+    apply_b, apply_sum, apply_n = histogram(before, after, "nof_scoring_apply_seconds")
+    _, flush_sum, flush_n = histogram(before, after, "nof_scoring_cache_write_seconds")
+    changes = sum(after[k] - before.get(k, 0) for k in after if k.startswith("nof_scoring_change_events_total{"))
+    return {
+        "workload": kind, "accepted": r["accepted"], "requests": r["requests"], "errors": r["errors"],
+        "send_s": r["sent_at"] - r["started"], "elapsed": elapsed, "drain_s": done - r["sent_at"],
+        "rate": r["accepted"] / elapsed, "ingest_rate": r["accepted"] / (r["sent_at"] - r["started"]),
+        "paused_s": r["paused"] / clients, "exhausted": r["next"] >= len(batches),
+        "apply_ms": 1000 * apply_sum / max(apply_n, 1), "apply_share": apply_sum / elapsed,
+        "flush_ms": 1000 * flush_sum / max(flush_n, 1), "flushes": flush_n, "flush_share": flush_sum / elapsed,
+        "obs_per_write": r["accepted"] / max(flush_n, 1),
+        "events_per_obs": changes / max(r["accepted"], 1),
+        "cpu": Cpu.delta(cpu0, cpu1),
+    }
+
+
+# -- 3. latency at a fixed offered load ------------------------------------------------------------------
+async def latency(stack: Stack, work: Workload, rate: float, per_request: int, duration: float) -> dict:
+    """Requests of ``per_request`` observations at ``rate`` observations/s; each carries one probe that
+    moves the probe trust from best to worst (or back) in the probe metric, so its explanation in
+    Redis is always rewritten with the probe's value. A poller reads that key every ~2 ms; a probe
+    is visible when its value (or a later probe's: one league is applied in order) is there."""
+    requests = int(duration * rate / per_request)
+    interval = per_request / rate
+    drift = work.stream("drift", requests * (per_request - 1))
+    probes: list[str] = []
+    batches = []
+    for i in range(requests):
+        # unique 2-dp values within 1,000 probes, alternating below and above every peer
+        value = round(0.01 * (i // 2 % 500 + 1), 2) if i % 2 == 0 else round(1000 + 0.01 * (i // 2 % 500), 2)
+        probes.append(str(Decimal(str(value)).quantize(Decimal("0.01"))))
+        probe = {"trust_code": work.probe_code, "metric_id": work.probe_metric, "period": PROBE_PERIOD,
+                 "value": value, "observation_id": f"probe-{uuid.uuid4().hex}"}
+        batches.append(json.dumps({"observations": drift[i * (per_request - 1):(i + 1) * (per_request - 1)]
+                                   + [probe]}).encode())
+    accepted_at: dict[int, float] = {}
+    visible_at: dict[int, float] = {}
+    http_ms: list[float] = []
+    errors = 0
+    key = f"{stack.p.namespace}:trust:{work.probe_code}"
+    r = aioredis.Redis.from_url(REDIS_URL)
+    stop = asyncio.Event()
+
+    initial = await r.get(key)  # a previous run's last probe may carry a value this run reuses
+
+    async def poll() -> None:
+        last_raw, cursor = initial, 0  # cursor: the lowest probe index not yet seen
+        while not stop.is_set():
+            raw = await r.get(key)
+            now = time.monotonic()
+            if raw is not None and raw != last_raw:
+                last_raw = raw
+                line = next((x for x in json.loads(raw)["metrics"] if x["metric_id"] == work.probe_metric), None)
+                value = line and line.get("value")
+                # the newest probe carrying that value at or after the cursor (values repeat every 1,000)
+                hit = next((j for j in range(cursor, min(cursor + 1000, len(probes))) if probes[j] == value), None)
+                if hit is not None:
+                    for j in range(cursor, hit + 1):
+                        visible_at[j] = now
+                    cursor = hit + 1
+            await asyncio.sleep(0.002)
+
+    async def send(client: httpx.AsyncClient, i: int) -> None:
+        nonlocal errors
+        t0 = time.monotonic()
+        response = await client.post(f"{stack.ingest}/v1/observations", content=batches[i], headers=stack.headers)
+        t1 = time.monotonic()
+        if response.status_code == 202:
+            accepted_at[i] = t1
+            http_ms.append(1000 * (t1 - t0))
+        else:
+            errors += 1
+
+    poller = asyncio.create_task(poll())
+    before = scrape(stack.scoring)
+    base = applied(before)
+    started = time.monotonic()
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=64), timeout=60) as client:
+        tasks = []
+        for i in range(requests):
+            delay = started + i * interval - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(send(client, i)))
+        await asyncio.gather(*tasks)
+        offered = requests * per_request / (time.monotonic() - started)
+    await asyncio.to_thread(stack.wait_settled, base + len(accepted_at) * per_request, 400.0)
+    await asyncio.sleep(0.1)
+    stop.set()
+    await poller
+    await r.aclose()
+    after = scrape(stack.scoring)
+    lat = [1000 * max(0.0, visible_at[i] - accepted_at[i]) for i in accepted_at if i in visible_at]
+    buckets, _, n = histogram(before, after, "nof_scoring_processing_latency_seconds")
+    return {"requests": requests, "per_request": per_request, "offered": offered, "errors": errors,
+            "probes": len(lat), "p50": pct(lat, 50), "p99": pct(lat, 99), "max": max(lat, default=float("nan")),
+            "http_p50": pct(http_ms, 50), "http_p99": pct(http_ms, 99),
+            "hist_n": n, "hist_p50": 1000 * bucket_quantile(buckets, 0.5),
+            "hist_p99": 1000 * bucket_quantile(buckets, 0.99)}
+
+
+# -- report ------------------------------------------------------------------------------------------------
+def n0(v: float) -> str:
+    return f"{v:,.0f}"
+
+
+def hist_ms(v: float, top: float) -> str:
+    return f"over {top:,.0f} ms (the top bucket)" if v == float("inf") else f"{v:,.0f} ms"
+
+
+def report(r: dict) -> str:
+    top = 30_000
+    a = r["args"]
+    c = r["ceiling"]
+    lines = [
+        f"`make bench-pipeline` (`python -m bench.pipeline{' --quick' if a.quick else ''}`) on {r['machine']}. "
+        f"The whole stack on this machine: one ingest process (uvicorn), one scoring worker (faust), the shared "
+        f"single-broker Kafka and Redis, and the benchmark client, in an isolated namespace (own topics, Redis "
+        f"prefix, consumer group). The real register ({r['trusts']} trusts in 3 leagues) with one baseline value "
+        f"per applicable metric ({r['keys']:,} observations) before measuring. 1-minute load average "
+        f"{r['load_before']} before, {r['load_after']} after the run (1 / 5 / 15 min).",
+        "",
+        "| measurement | workload | result |",
+        "|---|---|---:|",
+    ]
+    for t in r["throughput"]:
+        lines.append(f"| end-to-end throughput, HTTP → Redis (obs/s) | {t['workload']} | **{n0(t['rate'])}** |")
+    lines.append(f"| ceiling: raw kafka-python produce → consume, same broker (msgs/s) | {c['size']:.0f}-byte records "
+                 f"| **{n0(c['rate'])}** |")
+    for t in r["throughput"]:
+        lines.append(f"| ratio end-to-end / ceiling | {t['workload']} | **{t['rate'] / c['rate']:.1%}** |")
+    for lt in (r["latency"], r.get("below")):
+        if lt:
+            lines += [
+                f"| latency 202 → Redis at {n0(lt['offered'])} obs/s, p50 (ms) | drift + probe | **{lt['p50']:,.0f}** |",
+                f"| latency 202 → Redis at {n0(lt['offered'])} obs/s, p99 (ms) | drift + probe | **{lt['p99']:,.0f}** |",
+            ]
+    lines += [
+        "",
+        "Throughput runs (batches of {b} observations per request, {cl} concurrent HTTP clients):".format(
+            b=a.batch, cl=a.clients),
+        "",
+        "| workload | accepted | sending s | drain s | ingest obs/s | end-to-end obs/s | apply ms/obs | "
+        "league writes | ms per league write | obs per league write | change events/obs "
+        "| CPU s per 1,000 obs: scoring / ingest / Kafka / Redis / client |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for t in r["throughput"]:
+        k = 1000 / max(t["accepted"], 1)
+        cpu = " / ".join(f"{t['cpu'].get(x, float('nan')) * k:.2f}"
+                         for x in ("scoring", "ingest", "kafka", "redis", "bench client"))
+        lines.append(f"| {t['workload']} | {t['accepted']:,} | {t['send_s']:.1f} | {t['drain_s']:.1f} "
+                     f"| {n0(t['ingest_rate'])} | {n0(t['rate'])} | {t['apply_ms']:.2f} | {n0(t['flushes'])} "
+                     f"| {t['flush_ms']:,.0f} | {t['obs_per_write']:,.0f} | {t['events_per_obs']:.2f} | {cpu} |")
+    for lt in (r["latency"], r.get("below")):
+        if not lt:
+            continue
+        lines += [
+        "",
+        f"Latency run at {n0(lt['offered'])} obs/s: {lt['requests']:,} requests of {lt['per_request']} observations "
+        f"({lt['per_request'] - 1} drift + 1 probe) at a fixed schedule, {n0(lt['offered'])} obs/s offered; {lt['probes']:,} probes timed, "
+        f"max {lt['max']:.1f} ms; the 202 itself took p50 {lt['http_p50']:.1f} ms, p99 {lt['http_p99']:.1f} ms. "
+        f"Cross-check from the scorer's own histogram `nof_scoring_processing_latency_seconds` (ingest's "
+        f"`accepted_at` → league written to Redis, {n0(lt['hist_n'])} inputs, bucket-interpolated): "
+        f"p50 {hist_ms(lt['hist_p50'], top)}, p99 {hist_ms(lt['hist_p99'], top)}.",
+        ]
+    co = r["costs"]
+    lines += [
+        "",
+        "Where the scorer's time goes, measured in process on the same register and baseline (CPU time, no I/O): "
+        f"applying one input costs {co['drift_ms']:.2f} ms (drift), {co['uniform_ms']:.2f} ms (uniform), "
+        f"{co['baseline_ms']:.2f} ms (baseline load); building what one Redis write of a league holds:",
+        "",
+        "| league | trusts | snapshot ms | explanation ms per trust | snapshot + every explanation ms |",
+        "|---|---:|---:|---:|---:|",
+        *(f"| {lg} | {c['trusts']} | {c['snapshot_ms']:.1f} | {c['explain_ms']:.2f} | {c['full_flush_ms']:,.0f} |"
+          for lg, c in co["leagues"].items()),
+        "",
+        f"Ceiling run: {c['count']:,} records ({c['size']:.0f} bytes, real ObservationReceived JSON, 6 partitions, "
+        f"keyed like the input topic) produced by one KafkaProducer with `shared/kafka_producer.py` settings "
+        f"(acks=all, idempotent, gzip, linger 5 ms) while a second process reads them back with a KafkaConsumer; "
+        f"rate = records / (first send → last record consumed). Produce alone: {n0(c['produce_rate'])} msgs/s.",
+        "",
+        targets(r),
+    ]
+    return "\n".join(lines)
+
+
+def targets(r: dict) -> str:
+    head = r["throughput"][0]
+    lt = r["latency"]
+    return (f"Targets: {head['workload']} throughput {n0(head['rate'])} obs/s against 5,000 "
+            f"({'met' if head['rate'] >= 5000 else 'missed'}); p99 at {n0(lt['offered'])} obs/s "
+            f"{lt['p99']:.1f} ms against 200 ms ({'met' if lt['p99'] < 200 else 'missed'}).")
+
+
+def write_section(body: str) -> None:
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
+    section = f"{SECTION}\n\n{body}\n\n"
+    text = pattern.sub(lambda _: section, text) if pattern.search(text) else (text.rstrip("\n") + "\n\n" + section)
+    DOC.write_text(text.rstrip("\n") + "\n")
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="short phases (about a minute in all)")
+    p.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients in the throughput runs")
+    p.add_argument("--batch", type=int, default=500, help="observations per request in the throughput runs")
+    p.add_argument("--backlog-s", type=float, default=5.0,
+                   help="pause sending while the scorer has more than this many seconds of accepted work queued")
+    p.add_argument("--rate", type=float, default=500.0, help="offered load of the latency run, observations/s")
+    p.add_argument("--per-request", type=int, default=10, help="observations per request in the latency run")
+    p.add_argument("--workloads", default="drift,uniform", help="throughput workloads, in order (drift,uniform)")
+    p.add_argument("--no-write", action="store_true", help="print only")
+    args = p.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the cleanup below on a plain kill
+    plan = QUICK if args.quick else FULL
+    run_started = time.monotonic()
+    result: dict = {"args": args, "machine": machine(), "load_before": loadavg()}
+    work = Workload()
+    result.update(trusts=len(work.register), keys=len(work.keys))
+    log("scorer costs in process")
+    result["costs"] = scorer_costs()
+
+    log("kafka ceiling")
+    other = Workload(seed=1)  # the same shape of records, without touching the measured workload
+    other.baseline()
+    sample = other.record_bytes(other.stream("drift", 2_000, skip_probe=False))
+    pks = [work.m.partition_key(work.register[c].trust_type).encode() for c, _ in work.keys]
+    result["ceiling"] = kafka_ceiling(sample, pks, plan["ceiling"])
+    log(f"  {result['ceiling']['rate']:,.0f} msgs/s")
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+    pipeline = Pipeline(workdir, bootstrap=BOOTSTRAP, redis_url=REDIS_URL)
+    try:
+        pipeline.declare_topics()
+        pipeline.start("ingest")
+        pipeline.start("scoring")
+        stack = Stack(pipeline)
+        cpu = Cpu({"scoring": pipeline.procs["scoring"].pid, "ingest": pipeline.procs["ingest"].pid,
+                   "kafka": listening_pid(9092), "redis": listening_pid(6379)})
+        log("baseline")
+        base = applied(scrape(stack.scoring))
+        with httpx.Client(timeout=60) as client:
+            for n, body in bodies(work.baseline(), args.batch):
+                response = client.post(f"{stack.ingest}/v1/observations", content=body, headers=stack.headers)
+                response.raise_for_status()
+        stack.wait_settled(base + len(work.keys))
+        result["throughput"] = []
+        for kind in args.workloads.split(","):
+            # Drift for a fixed time; uniform (about 10x slower end to end) for a fixed count.
+            duration, count = (plan["drift_s"], int(plan["drift_s"] * 4_000)) if kind == "drift" \
+                else (600.0, plan["uniform_n"])
+            log(f"throughput, {kind}, {duration:.0f} s or {count:,} observations")
+            t = throughput(stack, work, kind, duration, args.clients, args.batch, args.backlog_s, cpu, count)
+            result["throughput"].append(t)
+            log(f"  {t['rate']:,.0f} obs/s end to end ({t['accepted']:,} in {t['elapsed']:.1f} s; ingest "
+                f"{t['ingest_rate']:,.0f}/s, drain {t['drain_s']:.1f} s, errors {t['errors']})")
+        capacity = result["throughput"][0]["rate"]
+        # At the issue's load for a short time when it is above capacity (the queue only grows, and
+        # must drain before the next run), then at half the measured capacity.
+        at_rate = plan["latency_s"] if capacity < args.rate else plan["below_s"]
+        log(f"latency at {args.rate:.0f} obs/s, {at_rate:.0f} s")
+        result["latency"] = asyncio.run(latency(stack, work, args.rate, args.per_request, at_rate))
+        log(f"  p50 {result['latency']['p50']:.1f} ms, p99 {result['latency']['p99']:.1f} ms")
+        if capacity < args.rate:
+            below = round(capacity / 2, 0)
+            per = max(2, min(args.per_request, int(below // 10)))
+            log(f"latency at {below:.0f} obs/s (half the measured capacity), {plan['below_s']:.0f} s")
+            result["below"] = asyncio.run(latency(stack, work, below, per, plan["below_s"]))
+            log(f"  p50 {result['below']['p50']:.1f} ms, p99 {result['below']['p99']:.1f} ms")
+    finally:
+        pipeline.cleanup()
+        shutil.rmtree(workdir, ignore_errors=True)
+    result["load_after"] = loadavg()
+    body = report(result) + "\n\n" + NOTES + f"\n- This run took {time.monotonic() - run_started:.0f} s."
+    print(body)
+    if not args.no_write:
+        write_section(body)
+    return 0
+
+
+NOTES = """\
+- *drift* (the headline): each round gives every (trust, metric) its next month's value, the last
+  one plus a normal step with sd 1% of the unit's plausible range, so few ranks move; the engine's
+  cost per input grows with the ranks that move (bench.engine). *uniform*: a fresh uniform value,
+  which moves about a third of the league in that metric: the worst case.
+- End-to-end rate = observations accepted (202) / time from the first request until the scorer's
+  `nof_scoring_inputs_total` covers all of them and Redis holds every league at the scorer's
+  version (`{prefix}:leagues` = scoring `/healthz` leagues, polled every 50 ms). Sending pauses
+  while the scorer has more than `--backlog-s` (5) seconds of accepted work queued, at the rate it
+  has shown (at least half the clients' batches), so the rate is the sustained one, not an ingest
+  burst followed by a long drain. Uniform runs a fixed count, all sent at once, so its rate is the
+  scorer's drain rate.
+- Latency: first at the issue's load (for a few seconds when that is above capacity: the queue
+  only grows, and every later phase waits for it to drain), then at half the measured drift
+  capacity.
+- Latency: each request carries one probe, an observation for one ambulance trust that
+  alternates between better and worse than every peer in one metric, so every probe rewrites
+  that trust's explanation in Redis (`{prefix}:trust:{code}`) with the probe's (unique) value. A
+  poller reads that key every ~2 ms; latency = first read showing the probe (or a later one: a
+  league is applied in order) minus the time the 202 arrived, one clock. The scorer's histogram
+  measures from ingest's `accepted_at` (before Kafka) instead, for every input that changed a league.
+- CPU seconds are read from /proc for each process (Kafka and Redis are the shared ones, so
+  other work on them would be included).
+- What limits throughput (services/scoring, unchanged by this benchmark): the Redis flush, not
+  the engine or Kafka. `flush_cache` runs on the worker's event loop every 50 ms and, for every
+  league with a dirty trust, builds the whole snapshot (`engine.results()`, likely ranges
+  included) and one explanation per dirty trust; a drift input moves a few ranks, so within a
+  batch nearly every trust of the league is dirty. `explain_trust` → `_metric_line` rebuilds
+  and sorts each metric's peer list as Fractions, filtering peers with `metric.applies`, for
+  every metric of every dirty trust: O(metrics x peers log peers) per trust, so a full acute
+  write costs most of a second of CPU (table above). While it runs the loop blocks, the
+  consumer does not fetch, and the next batch is small; flushes then run back to back, each
+  carrying only the few dozen inputs applied since the last one, and throughput = inputs per
+  flush / flush time. The engine itself (apply ms/obs) is a few percent of it.
+- Ways to speed it up, largest first: (1) in explanations, take peers and position from the
+  engine's `MetricGroup` (a SortedList with `position(code)` by bisect) instead of re-sorting
+  Fractions: O(metrics x log peers) per trust; (2) write explanations only for trusts
+  whose own published fields or inputs changed, and let peers' metric-score shifts refresh
+  lazily (on read, or on a slower timer); (3) pace flushes by their cost (e.g. at most ~20% of
+  the loop's time, or once per N batches) so each carries hundreds of inputs; (4) the snapshot's likely
+  ranges are memoised per score vector (`average_range` lru_cache), but drift changes many
+  vectors per batch, so most are recomputed: a cheaper bootstrap (numpy) or ranges on read;
+  (5) move snapshot/explanation building off the consumer's event loop (a second process that
+  reads the scorer's change events or state)."""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

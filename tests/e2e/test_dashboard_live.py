@@ -35,10 +35,12 @@ def test_segment_change_reaches_the_open_page_without_reload():
         post_observations(plan.observations)
 
         expect(row).not_to_have_attribute("data-segment", before, timeout=PIPELINE_TIMEOUT_S * 1000)
+        if plan.goal == "worst" and plan.old_segment is not None:
+            # The observations land one by one, so the row may pass through intermediate segments
+            # (each shown live) before it settles: made worst on every metric, it must end in 4.
+            expect(row).to_have_attribute("data-segment", "4", timeout=PIPELINE_TIMEOUT_S * 1000)
         shown = row.get_attribute("data-segment")
         assert (f"seg-{shown}" if shown else "seg-none") in (row.get_attribute("class") or "").split()
-        if plan.goal == "worst" and plan.old_segment is not None:
-            assert shown == "4", f"{plan.trust} was made worst on every metric but shows segment {shown}"
         feed = page.locator(f'#feed-list li[data-trust="{plan.trust}"]').first
         expect(feed).to_contain_text(f"caused by {plan.trust}'s own data", timeout=10_000)
         page.screenshot(path=ARTIFACTS / "dashboard-live.png", full_page=True)

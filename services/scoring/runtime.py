@@ -99,6 +99,9 @@ class ScoringRuntime:
                 self.outboxed.append((self.partition_of(pk), state.outbox_key(pk, league, version)))
                 count += len(events)
             scorer.pending_outbox.clear()
+            for league, version in scorer.orphaned_outbox:
+                self.store.delete(self.partition_of(pk), state.outbox_key(pk, league, version))
+            scorer.orphaned_outbox.clear()
         await self.commit_batch()
         if count:
             log.warning("re-sent change events from the outbox after a restart", extra={"events": count})
@@ -212,7 +215,9 @@ class ScoringRuntime:
                 else self.dirty.get((pk, league), set())
             snapshot = scorer.snapshot(league)
             explanations = scorer.explanations(codes)
-            await self.cache.write_league(league, snapshot["version"], snapshot, explanations, force=whole)
+            # force: a league whose metric scores moved without an event keeps its version but has a
+            # new snapshot; the write still never lets a version go backwards.
+            await self.cache.write_league(league, snapshot["version"], snapshot, explanations, force=True)
             self.full.discard((pk, league))
             self.dirty.pop((pk, league), None)
             metrics.CACHE_WRITE_SECONDS.observe(time.perf_counter() - started)

@@ -92,8 +92,18 @@ class PartitionScorer:
         inputs = [to_input(e) for e in (*stored.observations, *stored.finance, *stored.intensive)]
         self.engine = IncrementalEngine(methodology, {c: trust_info(r) for c, r in self.trusts.items()}, inputs)
         self.versions: dict[str, int] = dict(stored.versions)
-        self.seen: set[str] = set(stored.seen)
-        self.pending_outbox: dict[tuple[str, int], bytes] = dict(stored.outbox)
+        self.seen: set[str] = set(stored.seen) | stored.input_ids()
+        self.pending_outbox: dict[tuple[str, int], bytes] = {}
+        self.orphaned_outbox: list[tuple[str, int]] = []
+        for (league, version), raw in sorted(stored.outbox.items()):
+            # An outbox entry whose input did not survive the crash is recomputed, identically, when
+            # that input is read again: drop it. One whose input survived is sent again, and its
+            # version stands even if the version record itself was lost.
+            if {e.cause.input_id for e in state.decode_events(raw)} <= self.seen:
+                self.pending_outbox[(league, version)] = raw
+                self.versions[league] = max(self.versions.get(league, 0), version)
+            else:
+                self.orphaned_outbox.append((league, version))
         self.view: dict[str, dict[str, Any]] = {}
         self.scores: dict[str, dict[str, Fraction]] = {}
         self.updated_at: dict[str, str] = {}
@@ -122,6 +132,9 @@ class PartitionScorer:
         # Stored after the outbox entries written by _publish: see state.py.
         out.writes.append((state.input_key(self.pk, event), event.to_bytes()))
         out.writes.append((state.seen_key(self.pk, input_id), b"1"))
+        # Versions last: a version that survived a crash implies its input and id survived too.
+        for league, version in out.versions.items():
+            out.writes.append((state.version_key(self.pk, league), str(version).encode()))
         return out
 
     def _register(self, ref: TrustRef, out: Outcome) -> None:
@@ -139,8 +152,9 @@ class PartitionScorer:
         out.dirty[info.league].add(ref.code)
 
     def _publish(self, league: str, changes: list[Change], event, out: Outcome) -> None:  # noqa: ANN001
+        # The version counts published changes: an input that only moves metric scores (no event)
+        # leaves it alone, so every version has its events, in the outbox until they are sent.
         version = self.versions.get(league, 0) + 1
-        self.versions[league] = version
         # When ingest accepted the cause: recomputing the same change after a restart gives the same
         # event, byte for byte, not just the same id.
         now = event.accepted_at
@@ -177,10 +191,10 @@ class PartitionScorer:
             self.updated_at[code] = now.isoformat()
             out.dirty[league].add(code)
         if events:
+            self.versions[league] = version
             out.writes.append((state.outbox_key(self.pk, league, version), state.encode_events(events)))
-        out.writes.append((state.version_key(self.pk, league), str(version).encode()))
-        out.events.extend(events)
-        out.versions[league] = version
+            out.events.extend(events)
+            out.versions[league] = version
 
     def _update_view(self, code: str, changes: list[Change]) -> dict[str, Any]:
         """Fold the engine's changes into the trust's published view (no league recompute)."""

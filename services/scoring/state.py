@@ -103,6 +103,11 @@ class StoredState:
         self.seen: set[str] = set()
         self.outbox: dict[tuple[str, int], bytes] = {}
 
+    def input_ids(self) -> set[str]:
+        """Ids of the inputs whose latest state survived: applied, even if their id record did not."""
+        return ({o.observation_id for o in self.observations} | {f.change_id for f in self.finance}
+                | {i.change_id for i in self.intensive})
+
     def add(self, key: str, value: bytes) -> None:
         parts = key.split(SEP)
         kind = parts[1]

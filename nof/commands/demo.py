@@ -13,6 +13,20 @@ from shared.methodology import DEFAULT_VERSION, get_methodology, load_trust_regi
 DEFAULT_QUARTER_IN_S = 300.0
 
 
+
+def _drive(go):  # noqa: ANN001, ANN202 - an async function with no arguments; (report, exit code)
+    """Run one replay or import; ingest's refusal exits 2, ingest staying unavailable exits 1."""
+    from nof.demo.replay import Rejected, ReplayError  # httpx comes with them: only for these commands
+
+    try:
+        return asyncio.run(go()), 0
+    except Rejected as error:
+        print(f"nof: {error}", file=sys.stderr)
+        return None, 2
+    except ReplayError as error:
+        print(f"nof: {error}", file=sys.stderr)
+        return None, 1
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "demo", help="generate, calibrate, export or replay realistic demo data",
@@ -115,7 +129,7 @@ def _summary(timeline: Timeline) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nof.demo.replay import Replayer, ReplayError, Rejected, steps
+    from nof.demo.replay import Replayer, steps
 
     try:
         speed, pace = _speed(args)
@@ -144,14 +158,9 @@ def run(args: argparse.Namespace) -> int:
         async with client:
             return await Replayer(client, speed=speed, max_batch=args.max_batch).replay(timeline)
 
-    try:
-        report = asyncio.run(go())
-    except Rejected as error:
-        print(f"nof: {error}", file=sys.stderr)
-        return 2
-    except ReplayError as error:
-        print(f"nof: {error}", file=sys.stderr)
-        return 1
+    report, code = _drive(go)
+    if report is None:
+        return code
     kinds = ", ".join(f"{n:,} {kind}" for kind, n in report.sent.items())
     print(f"sent {kinds} in {report.requests:,} requests, {report.retries} retries, "
           f"{report.elapsed_s:,.1f} s. League tables: {settings.publisher_url}/v1/leagues/acute "
@@ -186,7 +195,7 @@ def export(args: argparse.Namespace) -> int:
 
 
 def import_file(args: argparse.Namespace) -> int:
-    from nof.demo.replay import ReplayError, Rejected, import_csv
+    from nof.demo.replay import import_csv
 
     try:
         with open(args.file, "rb"):
@@ -205,14 +214,9 @@ def import_file(args: argparse.Namespace) -> int:
             return await import_csv(client, args.file,
                                     note=lambda line: print(line, file=sys.stderr))
 
-    try:
-        report = asyncio.run(go())
-    except Rejected as error:
-        print(f"nof: {error}", file=sys.stderr)
-        return 2
-    except ReplayError as error:
-        print(f"nof: {error}", file=sys.stderr)
-        return 1
+    report, code = _drive(go)
+    if report is None:
+        return code
     print(format_csv_report(args.file, url, report))
     return 0
 

@@ -1,4 +1,4 @@
-"""Routes every HTTP service exposes: liveness, readiness with named checks, and Prometheus metrics."""
+"""Routes every HTTP service exposes: health with named dependency checks, and Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ Check = Callable[[], Awaitable[bool]]
 
 
 def operational_router(service: str, checks: Mapping[str, Check]) -> APIRouter:
-    """`/healthz` answers while the process serves; `/readyz` also runs each dependency check."""
+    """`/healthz` runs each dependency check (503 when one is down); `/metrics` is the Prometheus exposition."""
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", summary="Liveness and dependency health")

@@ -65,7 +65,6 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
     runtime = ScoringRuntime(get_methodology(settings.methodology), FaustTableStore(table), send,
                              LeagueCache(redis, settings.common.redis.key_prefix), CHANGES.name, INPUT_PARTITIONS)
     app.scoring_runtime = runtime  # tests and the web views read it
-    ready = {"recovered": False}
     recovered = asyncio.Event()  # the agent waits for the rebuild, so no record meets a stale engine
 
     # One record at a time (faust issue 606: a higher concurrency can commit past unprocessed records).
@@ -91,7 +90,6 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
 
     @app.on_partitions_revoked.connect
     async def on_revoked(sender, revoked, **kwargs) -> None:  # noqa: ANN001
-        ready["recovered"] = False
         recovered.clear()
 
     @app.on_rebalance_complete.connect
@@ -115,18 +113,17 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
             # an aiokafka fetcher race that a seek during a fetch can trigger.
             if committed.get(tp) is None or committed[tp] > offset:
                 await app.consumer.seek(tp, offset)
-        ready["recovered"] = True
         recovered.set()
 
     @app.timer(settings.cache_flush_interval_s)
     async def flush_cache() -> None:
-        if ready["recovered"]:
+        if recovered.is_set():
             await runtime.commit_batch()  # an idle stream's last writes retire their outbox entries too
             await runtime.flush_cache()
 
     @app.timer(settings.cache_check_interval_s)
     async def check_cache_and_lag() -> None:
-        if ready["recovered"]:
+        if recovered.is_set():
             await runtime.check_cache()
         monitor = app.monitor
         for tp, end in (monitor.tp_end_offsets or {}).items():
@@ -135,7 +132,7 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
 
     @app.page("/healthz")
     async def healthz(self, request):  # noqa: ANN001 - faust view signature
-        checks = {"recovered": "ok" if ready["recovered"] else "recovering"}
+        checks = {"recovered": "ok" if recovered.is_set() else "recovering"}
         try:
             checks["redis"] = "ok" if await redis_store.answers(redis) else "down"
         except Exception as exc:  # a probe reports, it never raises

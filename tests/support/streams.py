@@ -15,7 +15,6 @@ from shared.methodology import (
     load_trust_register,
     score_batch,
 )
-from shared.methodology.inputs import exact_value
 
 M = get_methodology()
 REGISTER = load_trust_register()
@@ -108,7 +107,3 @@ def mismatches(snapshot: dict[str, Any] | None, results: Results, league: str) -
     extra = set(got) - {r.trust_code for r in want.entries}
     out += [f"{league}/{code}: not in the batch result" for code in sorted(extra)]
     return out
-
-
-def exact(value: float):
-    return exact_value(value)

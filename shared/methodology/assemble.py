@@ -75,7 +75,12 @@ def league_result(m: Methodology, league: str, cores: Iterable[TrustCore],
     """A league table from its trusts' cores, listed by rank then code (§6)."""
     cores = list(cores)
     sorted_keys = sorted(c.key for c in cores if c.key is not None)
-    entries = sorted((trust_result(m, c, cuts, sorted_keys) for c in cores),
-                     key=lambda r: entry_order(r.rank, r.trust_code))
+    return league_of_entries(m, league, [trust_result(m, c, cuts, sorted_keys) for c in cores], cuts)
+
+
+def league_of_entries(m: Methodology, league: str, entries: Iterable[TrustResult],
+                      cuts: Cuts | None) -> LeagueResult:
+    """A league table from its trusts' results, listed by rank then code (§6)."""
+    ordered = sorted(entries, key=lambda r: entry_order(r.rank, r.trust_code))
     shown = None if cuts is None else tuple(two_dp(c / 100) for c in cuts)
-    return LeagueResult(league, m.version, tuple(entries), shown)
+    return LeagueResult(league, m.version, tuple(ordered), shown)

@@ -9,20 +9,22 @@ re-segment the league.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from typing import Iterable, Mapping
 
-from .assemble import TrustCore, league_result
+from .assemble import TrustCore, league_of_entries, trust_result
 from .catalogue import BY_TRUST_TYPE, MetricDefinition
 from .engine_state import Pass, TrustState
-from .explain import Explanation, explain_trust, explain_trusts
+from .explain import Explanation, Positions, SortedPeers, explain_trusts
 from .groups import MetricGroup
 from .inputs import FinanceStatus, Observation, TrustInfo
 from .results import Cause, Change, LeagueResult, Results
-from .rounding import hundredths_decimal
+from .rounding import hundredths_decimal, to_hundredths
 from .segments import in_deficit, segment_state
 from .standings import Standings
 from .store import FlagChanged, InputStore, ValueChanged
+from .uncertainty import rank_range
 from .versions import ALL_LEAGUES_KEY, QUARTILE, Methodology
 
 
@@ -45,6 +47,9 @@ class IncrementalEngine:
         self._groups: dict[tuple[str, str], MetricGroup] = {}
         self._standings: dict[str, Standings] = {}
         self._cache: dict[str, LeagueResult] = {}
+        # trust code -> (its own state, its last result, that result's average range in hundredths)
+        self._results: dict[str, tuple] = {}
+        self._lines: dict[tuple[str, str], tuple] = {}  # (trust, metric) -> (its inputs, its explanation line)
         for info in trusts.values():
             self.add_trust(info)
         self._bulk_load(inputs)
@@ -210,20 +215,65 @@ class IncrementalEngine:
             if league not in self._standings:
                 continue
             if league not in self._cache:
-                members = self._standings[league].members
-                cores = [self._core(self._trusts[c]) for c in members]
-                self._cache[league] = league_result(m, league, cores,
-                                                    self._standings[league].cuts)
+                self._cache[league] = self._league_result(league)
             leagues[league] = self._cache[league]
         return Results(m.version, leagues)
 
+    def _league_result(self, league: str) -> LeagueResult:
+        """One league's results, reusing each trust's result while its own state is unchanged.
+
+        A trust's result depends on its own scores, average, segment, ranks and flags, except for
+        its rank range, which also depends on where every other trust stands: that part alone is
+        recomputed (two bisections) for a trust whose own state did not move.
+        """
+        m = self.methodology
+        standings = self._standings[league]
+        cuts = standings.cuts
+        trusts = [self._trusts[c] for c in standings.members]
+        sorted_keys = sorted(t.key for t in trusts if t.key is not None)
+        entries = []
+        for t in trusts:
+            code = t.info.code
+            finance, intensive = self._store.deficit_of(code), self._store.intensive.get(code, False)
+            signature = (t.info, tuple(sorted(t.scores.items())), t.avg_h, t.state, t.rank, t.urank,
+                         finance, intensive, cuts)
+            memo = self._results.get(code)
+            if memo is None or memo[0] != signature:
+                result = trust_result(m, self._core(t), cuts, sorted_keys)
+            else:
+                result = memo[1]
+                if result.rank_range is not None:
+                    ranks = rank_range(m, memo[2], cuts, in_deficit(*finance), intensive, t.key, sorted_keys)
+                    if ranks != result.rank_range:
+                        result = replace(result, rank_range=ranks)
+            if memo is None or memo[1] is not result:
+                span = result.average_range
+                self._results[code] = (signature, result,
+                                       span and (to_hundredths(span[0]), to_hundredths(span[1])))
+            entries.append(result)
+        return league_of_entries(m, league, entries, cuts)
+
     def explain(self, trust_code: str) -> Explanation:
         """The full derivation of one trust's result (§2-§6)."""
-        return explain_trust(self.methodology, self._store, self.results(), trust_code)
+        return self.explain_many([trust_code])[trust_code]
 
     def explain_many(self, trust_codes) -> dict[str, Explanation]:
-        """Several derivations at once, sharing each league's sorted peers (§2-§6)."""
-        return explain_trusts(self.methodology, self._store, self.results(), trust_codes)
+        """Several derivations at once, positions read from the live metric groups (§2-§6)."""
+        return explain_trusts(self.methodology, self._store, self.results(), trust_codes,
+                              positions=self._positions(), lines=self._lines)
+
+    def _positions(self) -> Positions:
+        """Each value's place from its metric group's sorted order (logarithmic); banded groups,
+        which keep no order, sort their peers instead."""
+        sorted_peers = SortedPeers(self.methodology, self._store)
+
+        def positions(metric: MetricDefinition, league: str, code: str, value: Fraction) -> tuple[Fraction, int]:
+            scope = league if metric.comparison_group == BY_TRUST_TYPE else ALL_LEAGUES_KEY
+            group = self._groups.get((scope, metric.id))
+            if group is not None and not group.banded and code in group.keys:
+                return group.position(code)
+            return sorted_peers(metric, league, code, value)
+        return positions
 
     def _core(self, t: TrustState) -> TrustCore:
         code = t.info.code

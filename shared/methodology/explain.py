@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import cached_property
 from fractions import Fraction
-from typing import Any
+from typing import Any, Callable
 
 from .catalogue import BY_TRUST_TYPE, MetricDefinition
 from .errors import UnknownTrust
 from .results import Results, TrustResult, json_safe
-from .rounding import two_dp
+from .rounding import two_dp, two_dp_text
 from .scoring import mean_position, oriented
 from .store import InputStore
 from .uncertainty import METHOD as RANGE_METHOD
@@ -38,6 +39,11 @@ class MetricLine:
     score: Fraction | None
     rule: str
 
+    @cached_property
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe, built once per line (a line is reused while its inputs are unchanged)."""
+        return {f: json_safe(getattr(self, f)) for f in self.__dataclass_fields__}
+
 
 @dataclass(frozen=True)
 class Explanation:
@@ -58,11 +64,10 @@ class Explanation:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe: Decimals and Fractions as 2-dp strings, the exact average as 'n/d'."""
-        out = {k: json_safe(v) for k, v in vars(self).items() if k not in ("metrics", "result")}
+        out = {k: json_safe(getattr(self, k)) for k in self.__dataclass_fields__ if k not in ("metrics", "result")}
         out["average_exact"] = None if self.average_exact is None else str(self.average_exact)
         out["result"] = self.result.to_dict()
-        out["metrics"] = [{k: json_safe(v) for k, v in vars(line).items()}
-                          for line in self.metrics]
+        out["metrics"] = [line.as_dict for line in self.metrics]
         return out
 
     def to_text(self) -> str:
@@ -95,38 +100,72 @@ def _peer_values(m: Methodology, store: InputStore, metric: MetricDefinition, le
     return sorted(oriented(metric, store.latest[metric.id][c].value) for c in same)
 
 
+#: positions(metric, league, trust code, value) -> (mean 1-based position best->worst, peers)
+Positions = Callable[[MetricDefinition, str, str, Fraction], tuple[Fraction, int]]
+
+
+class SortedPeers:
+    """Positions from each (metric, league)'s peer values, sorted once per set of explanations."""
+
+    def __init__(self, m: Methodology, store: InputStore) -> None:
+        self.m, self.store = m, store
+        self.sorted: dict[tuple[str, str], list[Fraction]] = {}
+
+    def __call__(self, metric: MetricDefinition, league: str, code: str, value: Fraction) -> tuple[Fraction, int]:
+        key = (metric.id, league)
+        values = self.sorted.get(key)
+        if values is None:
+            values = self.sorted[key] = _peer_values(self.m, self.store, metric, league)
+        return mean_position(values, oriented(metric, value)), len(values)
+
+
 def _metric_line(m: Methodology, store: InputStore, metric: MetricDefinition,
-                 r: TrustResult, peers_of=None) -> MetricLine | None:
+                 r: TrustResult, positions: Positions, memo: dict | None = None) -> MetricLine | None:
     code, league = r.trust_code, r.league
     reading = store.latest.get(metric.id, {}).get(code)
     applies = metric.applies(league, code)
     if not applies and reading is None:
         return None
-    peers = position = score = None
+    place = None
+    if applies and metric.scoring and reading is not None:
+        place = positions(metric, league, code, reading.value)
+    score = r.metric_scores.get(metric.id)
+    received = len(store.history.get((code, metric.id), {}))
+    if memo is not None:  # the same inputs give the same line: reuse it
+        signature = (reading, applies, place, score, received)
+        last = memo.get((code, metric.id))
+        if last is not None and last[0] == signature:
+            return last[1]
+    line = _build_line(m, metric, reading, applies, place, score, received)
+    if memo is not None:
+        memo[(code, metric.id)] = (signature, line)
+    return line
+
+
+def _build_line(m: Methodology, metric: MetricDefinition, reading, applies: bool,
+                place: tuple[Fraction, int] | None, score: Fraction | None, received: int) -> MetricLine:
+    peers = position = None
     rule = ""
     if not applies:
-        status = "not applicable: kept as history, not scored"
+        status, score = "not applicable: kept as history, not scored", None
     elif not metric.scoring:
-        status = "contextual: shown, never scored"
+        status, score = "contextual: shown, never scored", None
     elif reading is None:
-        status = "not reported: left out of the average"
+        status, score = "not reported: left out of the average", None
     else:
-        values = (peers_of or _peer_values)(m, store, metric, league)
-        peers = len(values)
-        position = mean_position(values, oriented(metric, reading.value))
-        score = r.metric_scores.get(metric.id)
+        position, peers = place
         status = "scored" if score is not None else f"unscored: fewer than {m.min_peers} peers"
         if metric.bands:
             rule = f"banded ({metric.direction} is better) -> {score}"
         elif score is not None:
-            rule = (f"{m.mapping_of(metric)}: position {two_dp(position)} of {peers} "
-                    f"({metric.direction} is better) -> {two_dp(score)}")
+            rule = (f"{m.mapping_of(metric)}: position {two_dp_text(position)} of {peers} "
+                    f"({metric.direction} is better) -> {two_dp_text(score)}")
     return MetricLine(
         metric.id, metric.name, metric.domain, metric.role, metric.unit, metric.direction,
         metric.kind, metric.provisional, status,
         None if reading is None else reading.period.text,
         None if reading is None else reading.value,
-        len(store.history.get((code, metric.id), {})), peers, position, score, rule)
+        received, peers, position, score, rule)
 
 
 def _segment_rule(r: TrustResult, cutoffs) -> str:
@@ -173,17 +212,17 @@ def explain_trust(m: Methodology, store: InputStore, results: Results, code: str
     return explain_trusts(m, store, results, [code])[code]
 
 
-def explain_trusts(m: Methodology, store: InputStore, results: Results, codes) -> dict[str, Explanation]:
-    """Explanations of several trusts, sharing each league's sorted peers and rank ladder."""
-    peers: dict = {}
+def explain_trusts(m: Methodology, store: InputStore, results: Results, codes,
+                   positions: Positions | None = None, lines: dict | None = None) -> dict[str, Explanation]:
+    """Explanations of several trusts, sharing each league's peer positions and rank ladder.
+
+    ``positions`` says where a trust's value stands among its peers; by default each metric's
+    peers are sorted once for the whole call (the incremental engine passes its live order).
+    ``lines``, kept by a caller between calls, lets a metric line whose inputs are unchanged be
+    reused rather than rebuilt.
+    """
+    positions = positions or SortedPeers(m, store)
     ladders: dict = {}
-
-    def peers_of(m_, store_, metric, league):
-        key = (metric.id, league)
-        if key not in peers:
-            peers[key] = _peer_values(m_, store_, metric, league)
-        return peers[key]
-
     found = {e.trust_code: e for lg in results.leagues.values() for e in lg.entries}
     out = {}
     for code in codes:
@@ -193,15 +232,15 @@ def explain_trusts(m: Methodology, store: InputStore, results: Results, codes) -
         league = results.leagues[r.league]
         if r.league not in ladders:
             ladders[r.league] = _Ladder(league.entries)
-        out[code] = _explanation(m, store, r, league, ladders[r.league], peers_of)
+        out[code] = _explanation(m, store, r, league, ladders[r.league], positions, lines)
     return out
 
 
 def _explanation(m: Methodology, store: InputStore, r: TrustResult, league, ladder: _Ladder,
-                 peers_of) -> Explanation:
+                 positions: Positions, lines: dict | None = None) -> Explanation:
     code = r.trust_code
     lines = tuple(x for metric in m.metrics.values()
-                  if (x := _metric_line(m, store, metric, r, peers_of)) is not None)
+                  if (x := _metric_line(m, store, metric, r, positions, lines)) is not None)
     scores = list(r.metric_scores.values())
     seg5 = ("intensive support: segment 5" if r.intensive_support and m.segment5
             else "not in intensive support")

@@ -12,13 +12,25 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Any, Mapping, NamedTuple
 
-from .rounding import two_dp
+from .rounding import two_dp_text
 
 
 def json_safe(value: Any) -> Any:
     """Decimals and Fractions as 2-dp strings; tuples as lists; mappings recursively."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is Fraction:
+        return two_dp_text(value)
+    if kind is Decimal:
+        return str(value)
+    if kind is dict:
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if kind is tuple or kind is list:
+        return [json_safe(v) for v in value]
+    # Subclasses and other mappings take the general (slower) checks.
     if isinstance(value, Fraction):
-        return str(two_dp(value))
+        return two_dp_text(value)
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Mapping):
@@ -26,6 +38,9 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, (tuple, list)):
         return [json_safe(v) for v in value]
     return value
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,14 @@ def two_dp(value: Fraction | None) -> Decimal | None:
     return None if value is None else hundredths_decimal(half_up_hundredths(value))
 
 
+def two_dp_text(value: Fraction) -> str:
+    """``str(two_dp(value))`` without building Decimals: the form every JSON output uses."""
+    n, d = value.numerator, value.denominator
+    magnitude = (200 * abs(n) + d) // (2 * d)
+    sign = "-" if n < 0 and magnitude else ""
+    return f"{sign}{magnitude // 100}.{magnitude % 100:02d}"
+
+
 def to_hundredths(value: Decimal) -> int:
     """A decimal with at most 2 dp as whole hundredths; more places are rounded half up."""
     return half_up_hundredths(Fraction(value))

@@ -10,7 +10,9 @@ from shared.methodology import (
     FinanceStatus, IncrementalEngine, IntensiveSupport, MetricDefinition, Observation,
     TrustInfo, get_methodology, score_batch,
 )
+from shared.methodology.batch import fold
 from shared.methodology.catalogue import BANDED, BY_GRANULARITY, CONTEXTUAL, HIGHER, LOWER, bands
+from shared.methodology.explain import explain_trusts
 
 BOTH = frozenset({"acute", "mental-health-community"})
 METRICS = (
@@ -99,8 +101,12 @@ def test_incremental_equals_batch_and_changes_replay(scenario):
             replay[key] = change.new
         if step == half:
             assert engine.results() == score_batch(m, trusts, inputs[: step + 1])
+            engine.explain_many(sorted(trusts))  # lines kept from here must not go stale
     final = engine.results()
     assert final == score_batch(m, trusts, inputs)
+    # Explanations: the engine reads positions from its live metric groups, the batch path sorts peers.
+    store = fold(m, trusts, inputs)
+    assert engine.explain_many(sorted(trusts)) == explain_trusts(m, store, final, sorted(trusts))
     assert final == IncrementalEngine(m, trusts, inputs).results()
     assert {k: v for k, v in replay.items() if v is not None} == {
         k: v for k, v in _state(final).items() if v is not None}

@@ -16,7 +16,7 @@ import faust
 from faust.types import TP
 
 from services.scoring import metrics
-from services.scoring.runtime import Record, ScoringRuntime
+from services.scoring.runtime import FlushPacer, Record, ScoringRuntime
 from services.scoring.settings import ScoringSettings
 from services.scoring.store import FaustTableStore
 from shared import redis_store
@@ -115,11 +115,15 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
                 await app.consumer.seek(tp, offset)
         recovered.set()
 
+    pacer = FlushPacer(settings.cache_flush_max_share)
+
     @app.timer(settings.cache_flush_interval_s)
     async def flush_cache() -> None:
-        if recovered.is_set():
+        if recovered.is_set() and pacer.due(time.monotonic()):
             await runtime.commit_batch()  # an idle stream's last writes retire their outbox entries too
+            started = time.monotonic()
             await runtime.flush_cache()
+            pacer.ran(started, time.monotonic())
 
     @app.timer(settings.cache_check_interval_s)
     async def check_cache_and_lag() -> None:

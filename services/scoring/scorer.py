@@ -29,7 +29,7 @@ from shared.methodology import (
     Observation,
     TrustInfo,
 )
-from shared.methodology.results import json_safe
+from shared.methodology.results import TrustResult, json_safe
 from shared.methodology.rounding import hundredths_decimal
 from shared.methodology.uncertainty import average_range
 
@@ -51,6 +51,8 @@ EVENT_FIELDS = {
     "segment.changed": ("segment", "raw_segment", "capped", "average", "average_range"),
     "rank.changed": ("rank", "unadjusted_rank"),
 }
+#: A snapshot entry: every result field but the metric scores (those are in the trust's explanation).
+ENTRY_FIELDS = tuple(f for f in TrustResult.__dataclass_fields__ if f != "metric_scores")
 VIEW_FIELDS = ("average", "scored_metrics", "applicable_metrics", "in_deficit",
                "intensive_support", "segment", "raw_segment", "capped", "rank", "unadjusted_rank")
 
@@ -105,6 +107,7 @@ class PartitionScorer:
             else:
                 self.orphaned_outbox.append((league, version))
         self.view: dict[str, dict[str, Any]] = {}
+        self._entries: dict[str, tuple[TrustResult, dict[str, Any]]] = {}  # snapshot entries, by result
         self.scores: dict[str, dict[str, Fraction]] = {}
         self.updated_at: dict[str, str] = {}
         for result in self.engine.results():
@@ -129,6 +132,9 @@ class PartitionScorer:
                 by_league[change.league].append(change)
         for league, league_changes in by_league.items():
             self._publish(league, league_changes, event, out)
+        # The trust's own explanation shows the value and period it sent, even when nothing it
+        # publishes moved (a revision that keeps its place).
+        out.dirty[trust_info(self.trusts[event.trust.code]).league].add(event.trust.code)
         # Stored after the outbox entries written by _publish: see state.py.
         out.writes.append((state.input_key(self.pk, event), event.to_bytes()))
         out.writes.append((state.seen_key(self.pk, input_id), b"1"))
@@ -237,12 +243,12 @@ class PartitionScorer:
         result = self.engine.results().leagues.get(league)
         entries = []
         for r in result.entries if result else ():
+            cached = self._entries.get(r.trust_code)
+            if cached is None or cached[0] is not r:  # the engine hands back the same object while unchanged
+                cached = self._entries[r.trust_code] = (r, {f: json_safe(getattr(r, f)) for f in ENTRY_FIELDS})
             ref = self.trusts.get(r.trust_code)
-            entry = r.to_dict()
-            entry.pop("metric_scores", None)
-            entry.update(region=ref.region if ref else "", subtype=ref.subtype if ref else "",
-                         updated_at=self.updated_at.get(r.trust_code))
-            entries.append(entry)
+            entries.append({**cached[1], "region": ref.region if ref else "", "subtype": ref.subtype if ref else "",
+                            "updated_at": self.updated_at.get(r.trust_code)})
         return {
             "league": league, "version": self.versions.get(league, 0), "methodology_version": self.m.version,
             "updated_at": datetime.now(timezone.utc).isoformat(), "entries": entries,

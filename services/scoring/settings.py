@@ -18,6 +18,8 @@ class ScoringSettings(BaseSettings):
     batch_max: int = Field(default=500, ge=1, description="records handled between waits for broker acknowledgement")
     batch_within_s: float = Field(default=0.05, gt=0, description="longest time between those waits")
     cache_flush_interval_s: float = Field(default=0.05, gt=0, description="how often changed leagues go to Redis")
+    cache_flush_max_share: float = Field(default=0.33, gt=0, le=1,
+                                         description="most of the worker's time Redis writes may take under load")
     cache_check_interval_s: float = Field(default=1.0, gt=0, description="how often Redis is checked for lost leagues")
     common: CommonSettings = Field(default_factory=CommonSettings)
 

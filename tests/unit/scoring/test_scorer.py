@@ -120,3 +120,15 @@ def test_a_segment_event_always_means_the_published_segment_moved():
     assert all(e.old["segment"] != e.new["segment"] for e in segment_events)
     capped = [e for e in events if e.type == "assessment.changed" and e.old.get("capped") != e.new.get("capped")]
     assert capped, "B's deficit caps its raw segment: an assessment change reports it"
+
+
+def test_a_revision_that_keeps_its_place_still_refreshes_the_trusts_explanation():
+    scorer, table = PartitionScorer(M, "ambulance"), {}
+    feed(scorer, stream(), table)
+    a = AMBULANCE[0]
+    revision = obs(a, "OF0084", 7.05, oid="revised")  # still the worst of three: no score moves
+    out = scorer.apply(revision)
+    assert out.events == []
+    assert out.dirty == {"ambulance": {a}}
+    line = next(x for x in scorer.explanations({a})[a]["metrics"] if x["metric_id"] == "OF0084")
+    assert line["value"] == "7.05"

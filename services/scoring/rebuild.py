@@ -15,7 +15,7 @@ from kafka import KafkaConsumer, TopicPartition
 from services.scoring.scorer import PartitionScorer
 from services.scoring.state import group_by_partition_key
 from shared.league_cache import LeagueCache
-from shared.methodology import Methodology, league_of
+from shared.methodology import Methodology
 from shared.settings import KafkaSettings
 from shared.topics import SCORER_STATE_CHANGELOG
 
@@ -67,8 +67,7 @@ async def rebuild_cache(methodology: Methodology, table: dict[str, bytes], cache
         scorer = PartitionScorer(methodology, pk, stored)
         for league in scorer.leagues():
             snapshot = scorer.snapshot(league)
-            codes = [c for c, r in scorer.trusts.items() if league_of(r.trust_type) == league]
             await cache.write_league(league, snapshot["version"], snapshot,
-                                     scorer.explanations(codes), force=True)
+                                     scorer.explanations(scorer.members(league)), force=True)
             written[league] = snapshot["version"]
     return written

@@ -24,7 +24,7 @@ from services.scoring.scorer import PartitionScorer
 from services.scoring.store import StateStore
 from shared.events import ChangeEvent, DeadLetter, decode_input
 from shared.league_cache import LeagueCache
-from shared.methodology import Methodology, MethodologyError, league_of
+from shared.methodology import Methodology, MethodologyError
 from shared.telemetry import correlation_id as correlation_var
 
 log = logging.getLogger(__name__)
@@ -240,14 +240,17 @@ class ScoringRuntime:
             if scorer is None:
                 continue
             started = time.perf_counter()
-            whole = (pk, league) in self.full
-            codes = {c for c, r in scorer.trusts.items() if league_of(r.trust_type) == league} if whole \
-                else self.dirty.get((pk, league), set())
             snapshot = scorer.snapshot(league)
-            explanations = scorer.explanations(codes)
+            # Every explanation that differs from the one last written, not only the trusts that
+            # changed: peers' moves shift a trust's rank range and positions too.
+            explanations = scorer.changed_explanations(league, everything=(pk, league) in self.full)
             # force: a league whose metric scores moved without an event keeps its version but has a
             # new snapshot; the write still never lets a version go backwards.
-            await self.cache.write_league(league, snapshot["version"], snapshot, explanations, force=True)
+            try:
+                await self.cache.write_league(league, snapshot["version"], snapshot, explanations, force=True)
+            except Exception:
+                self.full.add((pk, league))  # what was not written is compared against nothing next time
+                raise
             self.full.discard((pk, league))
             self.dirty.pop((pk, league), None)
             metrics.CACHE_WRITE_SECONDS.observe(time.perf_counter() - started)

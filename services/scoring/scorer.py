@@ -108,6 +108,7 @@ class PartitionScorer:
                 self.orphaned_outbox.append((league, version))
         self.view: dict[str, dict[str, Any]] = {}
         self._entries: dict[str, tuple[TrustResult, dict[str, Any]]] = {}  # snapshot entries, by result
+        self._explained: dict[str, tuple] = {}  # trust -> the parts of the explanation last returned
         self.scores: dict[str, dict[str, Fraction]] = {}
         self.updated_at: dict[str, str] = {}
         for result in self.engine.results():
@@ -254,9 +255,41 @@ class PartitionScorer:
             "updated_at": datetime.now(timezone.utc).isoformat(), "entries": entries,
         }
 
+    def members(self, league: str) -> list[str]:
+        return sorted(c for c, r in self.trusts.items() if trust_info(r).league == league)
+
     def explanations(self, codes) -> dict[str, dict[str, Any]]:  # noqa: ANN001 - trust codes
         out = {}
         for code, explanation in self.engine.explain_many(sorted(codes)).items():
-            entry = out[code] = explanation.to_dict()
-            entry["version"] = self.versions.get(entry["league"], 0)
+            out[code] = self._explanation_dict(explanation)
         return out
+
+    def changed_explanations(self, league: str, everything: bool = False) -> dict[str, dict[str, Any]]:
+        """The explanations of the league's trusts that differ from the last ones this returned
+        (every one when ``everything``).
+
+        A trust's explanation can move without any change of its own: its rank range and rank reason
+        follow where its peers stand, and a banded or min-max metric line shows a position that peers'
+        values shift without moving its score. So every trust is explained again (unchanged metric
+        lines and results are reused by the engine, which makes this cheap) and compared, part by
+        part, with what was last returned.
+        """
+        out = {}
+        for code, x in self.engine.explain_many(self.members(league)).items():
+            parts = (x.result, x.metrics, x.trust_name, x.segment_rule, x.cap, x.segment5, x.rank_reason)
+            last = self._explained.get(code)
+            if everything or last is None or not _same_parts(last, parts):
+                self._explained[code] = parts
+                out[code] = self._explanation_dict(x)
+        return out
+
+    def _explanation_dict(self, explanation) -> dict[str, Any]:  # noqa: ANN001 - an Explanation
+        entry = explanation.to_dict()
+        entry["version"] = self.versions.get(entry["league"], 0)
+        return entry
+
+
+def _same_parts(a: tuple, b: tuple) -> bool:
+    """Results and metric lines by identity (the engine reuses them while unchanged), texts by value."""
+    return (a[0] is b[0] and len(a[1]) == len(b[1]) and all(x is y for x, y in zip(a[1], b[1]))
+            and a[2:] == b[2:])

@@ -132,3 +132,28 @@ def test_a_revision_that_keeps_its_place_still_refreshes_the_trusts_explanation(
     assert out.dirty == {"ambulance": {a}}
     line = next(x for x in scorer.explanations({a})[a]["metrics"] if x["metric_id"] == "OF0084")
     assert line["value"] == "7.05"
+
+
+def test_explanations_written_as_they_change_stay_equal_to_fresh_ones():
+    # What a reader of Redis holds: the explanations of every flush applied in turn. Peers' moves shift
+    # a trust's rank range and metric positions without an event of its own; those must be written too.
+    import random
+
+    rng = random.Random(11)
+    ambulance = sorted(c for c, t in REGISTER.items() if t.league == "ambulance")
+    metrics = [mid for mid, d in M.metrics.items()
+               if d.scoring and all(d.applies("ambulance", c) for c in ambulance)][:6]
+    scorer, table, written = PartitionScorer(M, "ambulance"), {}, {}
+    values = {(c, mid): rng.uniform(1, 90) for c in ambulance for mid in metrics}
+    feed(scorer, [obs(c, mid, round(v, 2), oid=f"base-{c}-{mid}") for (c, mid), v in values.items()], table)
+    written.update(scorer.changed_explanations("ambulance"))
+    for step in range(300):
+        key = rng.choice(sorted(values))
+        values[key] = min(max(values[key] + rng.gauss(0, 8), 0), 100)
+        scorer.apply(obs(*key, round(values[key], 2), period="2026-01", oid=f"step-{step}"))
+        if step % 7 == 6:
+            written.update(scorer.changed_explanations("ambulance"))
+            assert scorer.changed_explanations("ambulance") == {}  # nothing new, nothing written
+            fresh = scorer.explanations(ambulance)
+            strip = lambda x: {k: v for k, v in x.items() if k != "version"}  # noqa: E731
+            assert {c: strip(x) for c, x in written.items()} == {c: strip(x) for c, x in fresh.items()}

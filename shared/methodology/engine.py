@@ -265,15 +265,7 @@ class IncrementalEngine:
     def _positions(self) -> Positions:
         """Each value's place from its metric group's sorted order (logarithmic); banded groups,
         which keep no order, sort their peers instead."""
-        sorted_peers = SortedPeers(self.methodology, self._store)
-
-        def positions(metric: MetricDefinition, league: str, code: str, value: Fraction) -> tuple[Fraction, int]:
-            scope = league if metric.comparison_group == BY_TRUST_TYPE else ALL_LEAGUES_KEY
-            group = self._groups.get((scope, metric.id))
-            if group is not None and not group.banded and code in group.keys:
-                return group.position(code)
-            return sorted_peers(metric, league, code, value)
-        return positions
+        return _GroupPositions(self._groups, SortedPeers(self.methodology, self._store))
 
     def _core(self, t: TrustState) -> TrustCore:
         code = t.info.code
@@ -283,6 +275,28 @@ class IncrementalEngine:
             applicable=len(self.methodology.metrics.scoring_for(t.league, code)),
             finance=self._store.deficit_of(code),
             intensive=self._store.intensive.get(code, False))
+
+
+class _GroupPositions:
+    """Positions read from the engine's metric groups, and a version that stands for them: a
+    group's positions are unchanged while its version is (explanation lines are reused then)."""
+
+    def __init__(self, groups: dict[tuple[str, str], MetricGroup], fallback: SortedPeers) -> None:
+        self.groups, self.fallback = groups, fallback
+
+    def _group(self, metric: MetricDefinition, league: str) -> MetricGroup | None:
+        scope = league if metric.comparison_group == BY_TRUST_TYPE else ALL_LEAGUES_KEY
+        return self.groups.get((scope, metric.id))
+
+    def __call__(self, metric: MetricDefinition, league: str, code: str, value: Fraction) -> tuple[Fraction, int]:
+        group = self._group(metric, league)
+        if group is not None and not group.banded and code in group.keys:
+            return group.position(code)
+        return self.fallback(metric, league, code, value)
+
+    def version(self, metric: MetricDefinition, league: str, code: str) -> tuple | None:
+        group = self._group(metric, league)
+        return None if group is None or code not in group.keys else (id(group), group.version)
 
 
 def _cause(item) -> Cause:

@@ -127,19 +127,30 @@ def _metric_line(m: Methodology, store: InputStore, metric: MetricDefinition,
     if not applies and reading is None:
         return None
     place = None
-    if applies and metric.scoring and reading is not None:
-        place = positions(metric, league, code, reading.value)
+    ranked = applies and metric.scoring and reading is not None
     score = r.metric_scores.get(metric.id)
     received = len(store.history.get((code, metric.id), {}))
     if memo is not None:  # the same inputs give the same line: reuse it
-        signature = (reading, applies, place, score, received)
+        # A peers' version that stands for the positions (see engine._GroupPositions) saves looking
+        # the position up while the trust's metric group is unchanged.
+        version = getattr(positions, "version", None)
+        peers = version(metric, league, code) if version and ranked else None
         last = memo.get((code, metric.id))
-        if last is not None and last[0] == signature:
-            return last[1]
-    line = _build_line(m, metric, reading, applies, place, score, received)
-    if memo is not None:
-        memo[(code, metric.id)] = (signature, line)
-    return line
+        if last is not None and peers is not None and last[0] == peers and last[1][:2] == (reading, applies) \
+                and last[1][3:] == (score, received):
+            return last[2]
+        if ranked:
+            place = positions(metric, league, code, reading.value)
+        signature = (reading, applies, place, score, received)
+        if last is not None and last[1] == signature:
+            memo[(code, metric.id)] = (peers, signature, last[2])
+            return last[2]
+        line = _build_line(m, metric, reading, applies, place, score, received)
+        memo[(code, metric.id)] = (peers, signature, line)
+        return line
+    if ranked:
+        place = positions(metric, league, code, reading.value)
+    return _build_line(m, metric, reading, applies, place, score, received)
 
 
 def _build_line(m: Methodology, metric: MetricDefinition, reading, applies: bool,
@@ -237,15 +248,13 @@ def explain_trusts(m: Methodology, store: InputStore, results: Results, codes,
 
 
 def _explanation(m: Methodology, store: InputStore, r: TrustResult, league, ladder: _Ladder,
-                 positions: Positions, lines: dict | None = None) -> Explanation:
+                 positions: Positions, memo: dict | None = None) -> Explanation:
     code = r.trust_code
     lines = tuple(x for metric in m.metrics.values()
-                  if (x := _metric_line(m, store, metric, r, positions, lines)) is not None)
-    scores = list(r.metric_scores.values())
+                  if (x := _metric_line(m, store, metric, r, positions, memo)) is not None)
     seg5 = ("intensive support: segment 5" if r.intensive_support and m.segment5
             else "not in intensive support")
     return Explanation(
-        m.version, code, r.trust_name, r.league, lines,
-        sum(scores) / len(scores) if scores else None, r,
+        m.version, code, r.trust_name, r.league, lines, r.exact_average, r,
         _segment_rule(r, league.segment_cutoffs), _cap(m, r), seg5,
         ladder.reason(r), RANGE_METHOD)

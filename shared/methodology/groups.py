@@ -24,7 +24,7 @@ class MetricGroup:
     ties, so the order is exact. Updates and position queries are logarithmic.
     """
 
-    __slots__ = ("metric", "mapping", "min_peers", "banded", "keys", "order")
+    __slots__ = ("metric", "mapping", "min_peers", "banded", "keys", "order", "version")
 
     def __init__(self, metric: MetricDefinition, mapping: str, min_peers: int) -> None:
         self.metric = metric
@@ -33,9 +33,11 @@ class MetricGroup:
         self.banded = bool(metric.bands)
         self.keys: dict[str, tuple[float, Fraction]] = {}
         self.order = SortedList()
+        self.version = 0  # counts changes: positions in the group are unchanged while it is
 
     def load(self, values: dict[str, Fraction]) -> None:
         """Bulk-load a snapshot (construction from a batch of inputs)."""
+        self.version += 1
         for code, value in values.items():
             v = oriented(self.metric, value)
             self.keys[code] = (float(v), v)
@@ -44,6 +46,7 @@ class MetricGroup:
 
     def update(self, code: str, value: Fraction) -> Iterable[str]:
         """Set one trust's value; return the trusts whose score may have changed."""
+        self.version += 1
         v = oriented(self.metric, value)
         key = (float(v), v)
         old = self.keys.get(code)

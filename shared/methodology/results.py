@@ -69,6 +69,12 @@ class TrustResult:
     rank_range: tuple[int, int] | None
     warnings: tuple[str, ...] = ()
 
+    @cached_property
+    def exact_average(self) -> Fraction | None:
+        """The mean of the metric scores, unrounded (explanations show it beside the 2-dp average)."""
+        scores = list(self.metric_scores.values())
+        return sum(scores) / len(scores) if scores else None
+
     @property
     def completeness(self) -> str:
         return f"{self.scored_metrics}/{self.applicable_metrics}"

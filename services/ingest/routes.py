@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import tempfile
 from dataclasses import dataclass
 from typing import Annotated
@@ -28,6 +29,8 @@ from shared.events import ObservationReceived
 from shared.telemetry import correlation_id as correlation_var
 from shared.telemetry import new_correlation_id
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class IngestContext:
@@ -45,7 +48,12 @@ def context(request: Request) -> IngestContext:
     return request.app.state.ingest
 
 
-def correlation(x_correlation_id: Annotated[str | None, Header(max_length=128)] = None) -> str:
+async def correlation(x_correlation_id: Annotated[str | None, Header(max_length=128)] = None) -> str:
+    """The request's correlation id: the client's ``X-Correlation-ID``, or a new one.
+
+    Async on purpose: FastAPI runs a sync dependency in a worker thread, and a context variable set
+    there never reaches the route, so the route's log lines would go without the id.
+    """
     cid = x_correlation_id or new_correlation_id()
     correlation_var.set(cid)
     return cid
@@ -79,6 +87,7 @@ async def post_observations(batch: ObservationBatch, ctx: Ctx, cid: Cid) -> Acce
     await ctx.publish(records)
     metrics.accepted("observation", len(records))
     ids = [r.event.observation_id for r in records if isinstance(r.event, ObservationReceived)]
+    log.info("observations accepted", extra={"accepted": len(records)})
     return Accepted(accepted=len(records), ids=ids, correlation_id=cid)
 
 
@@ -109,6 +118,8 @@ async def post_observations_csv(request: Request, ctx: Ctx, cid: Cid) -> CsvRepo
     metrics.accepted("observation", tally.accepted)
     for reason, count in tally.skipped.items():
         metrics.rejected("observation", reason.replace(" ", "_"), count)
+    log.info("observations accepted from CSV", extra={"accepted": tally.accepted, "rows": tally.rows,
+                                                      "skipped": sum(tally.skipped.values())})
     return CsvReport(accepted=tally.accepted, skipped=sum(tally.skipped.values()), rows=tally.rows,
                      skipped_by_reason=dict(tally.skipped), examples=tally.examples, correlation_id=cid)
 
@@ -119,6 +130,7 @@ async def put_finance(code: str, body: FinanceIn, ctx: Ctx, cid: Cid) -> Accepte
     record = ctx.acceptor.finance(code, body, cid)
     await ctx.publish([record])
     metrics.accepted("finance", 1)
+    log.info("finance status accepted", extra={"trust_code": code, "change_id": record.event.change_id})
     return Accepted(accepted=1, ids=[record.event.change_id], correlation_id=cid)
 
 
@@ -128,6 +140,7 @@ async def put_intensive_support(code: str, body: IntensiveSupportIn, ctx: Ctx, c
     record = ctx.acceptor.intensive_support(code, body, cid)
     await ctx.publish([record])
     metrics.accepted("intensive_support", 1)
+    log.info("intensive support accepted", extra={"trust_code": code, "change_id": record.event.change_id})
     return Accepted(accepted=1, ids=[record.event.change_id], correlation_id=cid)
 
 
@@ -138,4 +151,5 @@ async def post_trust(body: TrustIn, ctx: Ctx, cid: Cid) -> Accepted:
     await ctx.publish([record])
     ctx.acceptor.register[info.code] = info
     metrics.accepted("trust", 1)
+    log.info("trust registration accepted", extra={"trust_code": info.code, "change_id": record.event.change_id})
     return Accepted(accepted=1, ids=[record.event.change_id], correlation_id=cid)

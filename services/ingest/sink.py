@@ -22,6 +22,7 @@ from shared.events import ObservationReceived
 from shared.kafka_admin import broker_answers
 from shared.kafka_producer import make_producer
 from shared.settings import KafkaSettings
+from shared.telemetry import kafka_headers
 from shared.topics import OBSERVATIONS, TRUST_STATUS
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,8 @@ class KafkaInputSink:
             raise Unavailable("Kafka is unavailable; nothing was accepted", retry_after_s=5)
         started = time.perf_counter()
         try:
-            futures = [producer.send(topic_for(r), key=r.key.encode(), value=r.event.to_bytes()) for r in records]
+            futures = [producer.send(topic_for(r), key=r.key.encode(), value=r.event.to_bytes(),
+                                     headers=kafka_headers(r.event.correlation_id)) for r in records]
             producer.flush(timeout=timeout_s)
             for future in futures:
                 future.get(timeout=max(0.1, timeout_s - (time.perf_counter() - started)))

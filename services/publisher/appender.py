@@ -7,6 +7,7 @@ The Kafka consumer calls ``append_changes`` for each batch it polls and commits 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,7 @@ class AppendResult:
     stale: int = 0
     alerts: list[SegmentAlert] = field(default_factory=list)
     stream_ids: list[str] = field(default_factory=list)
+    by_correlation: Counter[str] = field(default_factory=Counter)  # appended change events per correlation id
 
 
 def _ms(dt: datetime) -> int:
@@ -34,12 +36,14 @@ def _ms(dt: datetime) -> int:
 
 def change_entry(e: ChangeEvent, region: str, source: str) -> LogEntry:
     body = cloudevents.from_change(e, source).to_bytes()
-    return LogEntry(cloudevents.facts_of_change(e, region), e.event_id, body, _ms(e.occurred_at))
+    return LogEntry(cloudevents.facts_of_change(e, region), e.event_id, body, _ms(e.occurred_at),
+                    e.cause.correlation_id or "")
 
 
 def alert_entry(a: SegmentAlert, region: str, source: str) -> LogEntry:
     body = cloudevents.from_alert(a, source).to_bytes()
-    return LogEntry(cloudevents.facts_of_alert(a, region), a.alert_id, body, _ms(a.occurred_at))
+    return LogEntry(cloudevents.facts_of_alert(a, region), a.alert_id, body, _ms(a.occurred_at),
+                    a.cause.correlation_id or "")
 
 
 async def append_changes(event_log: EventLog, events: Sequence[ChangeEvent], hold: alerts.HoldDown,
@@ -64,6 +68,7 @@ async def append_changes(event_log: EventLog, events: Sequence[ChangeEvent], hol
         known.add(e.event_id)
         high[e.league] = e.league_version
         appended.append(Appended(e.event_id, e.league, e.league_version))
+        result.by_correlation[e.cause.correlation_id or ""] += 1
         region = regions.get(e.trust_code, "")
         entries.append(change_entry(e, region, source))
         key = hold_key(e.league, e.trust_code)

@@ -45,6 +45,9 @@ async def consume(consumer: AIOKafkaConsumer, event_log: EventLog, hold: alerts.
             metrics.consumed.labels("stale").inc(result.stale)
             for a in result.alerts:
                 metrics.alerts.labels(a.type).inc()
+            for cid, count in result.by_correlation.items():  # one line per input request, not per event
+                log.info("change events appended to the event log",
+                         extra={"events": count, **({"correlation_id": cid} if cid else {})})
         if batches:
             await consumer.commit()
         if hold.seconds > 0 and time.monotonic() - last_tick >= 1.0:

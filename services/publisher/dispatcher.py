@@ -5,6 +5,10 @@ queued replays, then event-log entries after its cursor in log order (= league v
 each with backoff and jitter up to the maximum attempts, then dead-lettering it. The cursor moves only
 after an entry is handled and is flushed to Redis every 100 ms, so a restart resumes where it stopped
 and re-sends at most the last moments' events, with the same webhook-id (at-least-once).
+
+Every attempt is logged (INFO: delivered, or failed and retrying; WARNING: dead-lettered) with the
+subscription, the event id and the correlation id of the input that caused the event; the request carries
+that id as ``X-Correlation-ID``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+
+from shared.telemetry import HTTP_HEADER as CORRELATION_HEADER
+from shared.telemetry import correlation_id as correlation_var
 
 from services.publisher import metrics, signing
 from services.publisher.errors import TargetRefused
@@ -90,7 +97,8 @@ class Dispatcher:
                 if now >= replay_at:
                     replay_at = now + self.poll
                     while (item := await self.store.next_replay(sub.id)) is not None:
-                        await self.deliver(sub, item.position, item.event_id, item.body.encode(), item.occurred_ms)
+                        await self.deliver(sub, item.position, item.event_id, item.body.encode(), item.occurred_ms,
+                                           item.correlation_id)
                         await self.store.drop_replay(sub.id)
                 rows = await self.hub.read_after(cursor, 200)
                 if not rows:
@@ -98,7 +106,8 @@ class Dispatcher:
                     continue
                 for position, entry in rows:
                     if matches(sub.filters, entry.facts):
-                        await self.deliver(sub, position, entry.event_id, entry.body, entry.occurred_ms)
+                        await self.deliver(sub, position, entry.event_id, entry.body, entry.occurred_ms,
+                                           entry.correlation_id)
                     cursor = position
                     self.dirty[sub.id] = position
             except asyncio.CancelledError:
@@ -116,36 +125,52 @@ class Dispatcher:
         if dirty:
             await self.store.set_cursors(dirty)
 
-    async def deliver(self, sub: Subscription, position: str, event_id: str, body: bytes, occurred_ms: int) -> bool:
+    async def deliver(self, sub: Subscription, position: str, event_id: str, body: bytes, occurred_ms: int,
+                      correlation_id: str = "") -> bool:
         """POST one event until it is accepted or the attempts run out (then dead-letter it)."""
+        token = correlation_var.set(correlation_id or None)  # every log line of this delivery carries it
+        try:
+            return await self._deliver(sub, position, event_id, body, occurred_ms, correlation_id)
+        finally:
+            correlation_var.reset(token)
+
+    async def _deliver(self, sub: Subscription, position: str, event_id: str, body: bytes, occurred_ms: int,
+                       correlation_id: str) -> bool:
         attempt, status, error = 0, None, ""
+        facts = {"subscription": sub.id, "event_id": event_id, "position": position}
         while True:
             attempt += 1
-            status, error = await self.post(sub, event_id, body)
+            status, error = await self.post(sub, event_id, body, correlation_id)
             if delivered(status):
                 metrics.deliveries.labels("delivered").inc()
                 if occurred_ms:
                     metrics.change_to_delivery.labels("webhook").observe(max(0.0, time.time() - occurred_ms / 1000))
+                log.info("webhook delivered", extra={**facts, "attempt": attempt, "status": status})
                 return True
             wait = self.policy.delay(attempt, self.uniform)
             if wait is None:
                 break
             metrics.deliveries.labels("retrying").inc()
             metrics.retries.inc()
+            log.info("webhook delivery attempt failed; retrying",
+                     extra={**facts, "attempt": attempt, "status": status, "error": error, "retry_in_s": round(wait, 3)})
             await self.sleep(wait)
         metrics.deliveries.labels("dead_lettered").inc()
         await self.store.dead_letter(sub.id, DeadLetter(
             position=position, event_id=event_id, body=body.decode(), occurred_ms=occurred_ms,
-            attempts=attempt, last_status=status, last_error=error))
-        log.warning("webhook delivery dead-lettered", extra={"subscription": sub.id, "event_id": event_id})
+            correlation_id=correlation_id, attempts=attempt, last_status=status, last_error=error))
+        log.warning("webhook delivery dead-lettered",
+                    extra={**facts, "attempts": attempt, "status": status, "error": error})
         return False
 
-    async def post(self, sub: Subscription, event_id: str, body: bytes) -> tuple[int | None, str]:
+    async def post(self, sub: Subscription, event_id: str, body: bytes, correlation_id: str = "") -> tuple[int | None, str]:
         try:
             await self.guard.check(sub.url)
         except TargetRefused as exc:
             return None, exc.message
         headers = signing.headers(sub.secret, event_id, int(time.time()), body)
+        if correlation_id:
+            headers[CORRELATION_HEADER] = correlation_id
         started = time.perf_counter()
         status, error = await self.http.post(sub.url, body, headers)
         metrics.delivery_latency.observe(time.perf_counter() - started)

@@ -1,6 +1,7 @@
 """The publisher's event log: a Redis Stream of outward events (``{p}:events``) plus an in-memory twin.
 
-Each stream entry is one CloudEvent with the facts filters need; its entry id (``<ms>-<seq>``) is the
+Each stream entry is one CloudEvent with the facts filters need (and the correlation id of the input that
+caused it, for the delivery logs); its entry id (``<ms>-<seq>``) is the
 resumable position used as the SSE event id and as each subscription's delivery cursor. Appends are
 idempotent: the consumer checks ``known`` event ids and each league's ``high_versions`` and writes the
 entries, the ids and the alert hold-down state in one MULTI, so a crash leaves all or nothing.
@@ -23,6 +24,10 @@ from services.publisher.filters import EventFacts
 
 StreamId = str
 
+#: A position as clients send it (SSE ``Last-Event-ID``, a subscription's ``from_position``). Redis stream ids
+#: are two unsigned 64-bit numbers: at most 19 ASCII digits each keeps every accepted position a valid id.
+POSITION_PATTERN = r"^[0-9]{1,19}(-[0-9]{1,19})?$"
+
 
 def id_key(stream_id: StreamId) -> tuple[int, int]:
     ms, _, seq = stream_id.partition("-")
@@ -35,18 +40,21 @@ class LogEntry:
     event_id: str  # the CloudEvent id (stable)
     body: bytes  # CloudEvent JSON
     occurred_ms: int  # when the change occurred (for change-to-delivery latency)
+    correlation_id: str = ""  # of the input that caused it ("" when unknown)
 
     def fields(self) -> dict[str, bytes | str | int]:
         f = self.facts
         return {"t": f.type, "l": f.league, "c": f.trust_code, "r": f.region,
-                "m": "" if f.rank_movement is None else f.rank_movement, "o": self.occurred_ms, "i": self.event_id, "ce": self.body}
+                "m": "" if f.rank_movement is None else f.rank_movement, "o": self.occurred_ms, "i": self.event_id,
+                "x": self.correlation_id, "ce": self.body}
 
     @classmethod
     def from_fields(cls, raw: Mapping[bytes, bytes]) -> "LogEntry":
         m = raw.get(b"m", b"")
         facts = EventFacts(type=raw[b"t"].decode(), league=raw[b"l"].decode(), trust_code=raw[b"c"].decode(),
                            region=raw.get(b"r", b"").decode(), rank_movement=int(m) if m else None)
-        return cls(facts=facts, event_id=raw[b"i"].decode(), body=raw[b"ce"], occurred_ms=int(raw.get(b"o", b"0")))
+        return cls(facts=facts, event_id=raw[b"i"].decode(), body=raw[b"ce"], occurred_ms=int(raw.get(b"o", b"0")),
+                   correlation_id=raw.get(b"x", b"").decode())
 
 
 @dataclass(frozen=True, slots=True)

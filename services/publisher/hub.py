@@ -3,7 +3,8 @@
 A single task blocks on the log (XREAD) and keeps the newest ``ring_size`` entries in memory, so
 workers that are caught up read from memory, and pushes each new entry to the bounded queue of every
 SSE listener whose filters match. A listener whose queue is full is marked ``overflowed``: the stream
-route then ends that client's connection with an ``overflow`` event (see routes/stream.py).
+route then ends that client's connection with an ``overflow`` event (see routes/stream.py). Each fan-out
+is logged at DEBUG (event id, correlation id, how many clients got it): one line per event, not per client.
 """
 
 from __future__ import annotations
@@ -58,18 +59,26 @@ class Hub:
                 self._publish(rows)
 
     def _publish(self, rows: list[Row]) -> None:
+        debug = log.isEnabledFor(logging.DEBUG)
         for sid, entry in rows:
             if len(self.ring) == self.ring.maxlen:
                 self.base = self.keys[0]
             self.ring.append((sid, entry))
             self.keys.append(id_key(sid))
+            queued = overflowed = 0
             for listener in self.listeners:
                 if listener.overflowed or not matches(listener.filters, entry.facts):
                     continue
                 try:
                     listener.queue.put_nowait((sid, entry))
+                    queued += 1
                 except asyncio.QueueFull:
                     listener.overflowed = True
+                    overflowed += 1
+            if debug and (queued or overflowed):
+                log.debug("event fanned out to SSE clients", extra={
+                    "event_id": entry.event_id, "position": sid, "clients": queued, "overflowed": overflowed,
+                    **({"correlation_id": entry.correlation_id} if entry.correlation_id else {})})
         self.tail = rows[-1][0]
         woken, self._new = self._new, asyncio.Event()
         woken.set()

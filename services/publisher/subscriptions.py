@@ -43,6 +43,7 @@ class DeadLetter(BaseModel):
     event_id: str
     body: str = Field(description="the CloudEvent JSON as it was sent")
     occurred_ms: int = 0
+    correlation_id: str = Field(default="", description="of the input that caused the event (also sent as X-Correlation-ID)")
     attempts: int
     last_status: int | None
     last_error: str

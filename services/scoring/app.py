@@ -19,10 +19,11 @@ from services.scoring import metrics
 from services.scoring.runtime import FlushPacer, Record, ScoringRuntime
 from services.scoring.settings import ScoringSettings
 from services.scoring.store import FaustTableStore
+from services.scoring.trail import InputTrail
 from shared import redis_store
 from shared.league_cache import LeagueCache
 from shared.methodology import get_methodology
-from shared.telemetry import metrics_payload
+from shared.telemetry import logging_config, metrics_payload
 from shared.topics import CHANGES, INPUT_PARTITIONS, OBSERVATIONS, SCORING_APP_ID, TRUST_STATUS
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,9 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         broker_session_timeout=10.0,  # a worker killed without leaving the group is replaced within ~10 s
         broker_heartbeat_interval=2.0,
         consumer_auto_offset_reset="earliest",
+        # The worker installs this when it starts (instead of faust's own text format): JSON lines with
+        # the correlation id, as every service logs.
+        logging_config=logging_config("scoring", settings.common.log_level, settings.common.log_json),
     )
     inputs = app.topic(OBSERVATIONS.name, TRUST_STATUS.name, key_serializer="raw", value_serializer="raw",
                        partitions=INPUT_PARTITIONS, internal=False)
@@ -66,6 +70,7 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
                              LeagueCache(redis, settings.common.redis.key_prefix), CHANGES.name, INPUT_PARTITIONS)
     app.scoring_runtime = runtime  # tests and the web views read it
     recovered = asyncio.Event()  # the agent waits for the rebuild, so no record meets a stale engine
+    trail = InputTrail()  # one log line per correlation id per batch (services/scoring/trail.py)
 
     # One record at a time (faust issue 606: a higher concurrency can commit past unprocessed records).
     # The scorer's own applied offsets, not the group's committed offsets, say where each partition
@@ -78,9 +83,12 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
             await recovered.wait()
             m = event.message
             await runtime.handle(Record(m.topic, m.partition, m.offset, event.key, event.value))
+            trail.note(m.headers, m.topic, m.partition, m.offset)
             pending += 1
             if pending >= settings.batch_max or time.monotonic() - last_sync >= settings.batch_within_s:
+                handled = trail.take()
                 await runtime.commit_batch()
+                trail.emit(handled)
                 pending, last_sync = 0, time.monotonic()
             for (topic, partition), offset in runtime.gaps.items():
                 log.warning("re-reading a partition from its next unapplied offset",
@@ -120,7 +128,9 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
     @app.timer(settings.cache_flush_interval_s)
     async def flush_cache() -> None:
         if recovered.is_set() and pacer.due(time.monotonic()):
+            handled = trail.take()
             await runtime.commit_batch()  # an idle stream's last writes retire their outbox entries too
+            trail.emit(handled)
             started = time.monotonic()
             await runtime.flush_cache()
             pacer.ran(started, time.monotonic())

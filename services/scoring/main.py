@@ -11,7 +11,9 @@ from services.scoring.settings import ScoringSettings
 def main() -> None:
     settings = ScoringSettings()
     app = create_app(settings)
-    sys.argv = [sys.argv[0], "worker", "--loglevel", settings.common.log_level.lower(),
+    # --quiet: no start-up banner on stdout, so with JSON logs every line of the output is JSON.
+    quiet = ["--quiet"] if settings.common.log_json else []
+    sys.argv = [sys.argv[0], *quiet, "worker", "--loglevel", settings.common.log_level.lower(),
                 "--web-host", settings.host, "--web-port", str(settings.port)]
     app.main()
 

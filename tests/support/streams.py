@@ -87,12 +87,13 @@ def expected(items: list[Item]) -> Results:
 
 
 def mismatches(snapshot: dict[str, Any] | None, results: Results, league: str) -> list[str]:
-    """Field-by-field differences between a cached league table and the batch result."""
+    """Field-by-field differences between a league table (as cached in Redis and served by the
+    publisher's read API) and the batch result."""
     want = results.leagues.get(league)
     if want is None:
         return [] if snapshot is None else [f"{league}: unexpected table"]
     if snapshot is None:
-        return [f"{league}: no table in Redis"]
+        return [f"{league}: no table"]
     got = {e["trust_code"]: e for e in snapshot["entries"]}
     out = []
     for r in want.entries:
@@ -106,4 +107,33 @@ def mismatches(snapshot: dict[str, Any] | None, results: Results, league: str) -
                 out.append(f"{league}/{r.trust_code}.{field}: expected {expected_entry[field]!r}, found {entry.get(field)!r}")
     extra = set(got) - {r.trust_code for r in want.entries}
     out += [f"{league}/{code}: not in the batch result" for code in sorted(extra)]
+    return out
+
+
+def explanation_mismatches(explanation: dict[str, Any] | None, results: Results, league: str, code: str,
+                           entry: dict[str, Any] | None,
+                           fields: tuple[str, ...] = (*COMPARED, "metric_scores")) -> list[str]:
+    """Differences between one trust's explanation (``GET /v1/trusts/{code}``), the batch result and the
+    trust's row in the league table: same league, the same values of ``fields``, and (when metric scores
+    are compared) every scored metric's line showing the score the result counts."""
+    want = results.leagues[league].get(code)
+    where = f"{league}/{code} explanation"
+    if explanation is None:
+        return [f"{where}: missing"]
+    if explanation.get("league") != league or explanation.get("trust_code") != code:
+        return [f"{where}: for {explanation.get('league')}/{explanation.get('trust_code')}"]
+    result, expected_entry = explanation.get("result") or {}, want.to_dict()
+    written = f"(written at league version {explanation.get('version')})"
+    out = []
+    for field in fields:
+        if result.get(field) != expected_entry[field]:
+            out.append(f"{where}.{field}: expected {expected_entry[field]!r}, found {result.get(field)!r} {written}")
+        if entry is not None and field in entry and entry[field] != result.get(field):
+            out.append(f"{where}.{field}: the table says {entry[field]!r}, the explanation {result.get(field)!r} {written}")
+    if "metric_scores" in fields:
+        scores = result.get("metric_scores") or {}
+        for line in explanation.get("metrics", []):
+            if line.get("status") == "scored" and line.get("score") != scores.get(line.get("metric_id")):
+                out.append(f"{where}: metric {line.get('metric_id')} shows score {line.get('score')!r}, "
+                           f"the result counts {scores.get(line.get('metric_id'))!r}")
     return out

@@ -4,34 +4,57 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
+
+import httpx
 
 from shared.events import ChangeEvent
 from tests.support.pipeline import Pipeline
 from tests.support.streams import Item, mismatches
 
 
-def send(pipeline: Pipeline, items: list[Item], batch: int = 25) -> None:
-    """Observations in batches, finance one at a time, in stream order; every request must be accepted."""
+def ingest_requests(items: list[Item], batch: int = 25) -> Iterator[tuple[str, Any]]:
+    """The ingest requests for a stream, in order: ("obs", a batch of observation bodies) or ("fin", a
+    finance change) -- observations in batches, finance one at a time."""
     pending: list[dict[str, Any]] = []
-
-    def flush() -> None:
-        if pending:
-            response = pipeline.post_observations(pending)
-            assert response.status_code == 202, response.text
-            pending.clear()
-
     for item in items:
         if item.kind == "obs":
             pending.append(item.body)
             if len(pending) >= batch:
-                flush()
+                yield "obs", pending
+                pending = []
         else:
-            flush()
-            b = item.body
-            response = pipeline.put_finance(b["code"], b["in_deficit"], b["support"])
+            if pending:
+                yield "obs", pending
+                pending = []
+            yield "fin", item.body
+    if pending:
+        yield "obs", pending
+
+
+def send(pipeline: Pipeline, items: list[Item], batch: int = 25) -> None:
+    """Observations in batches, finance one at a time, in stream order; every request must be accepted."""
+    for kind, body in ingest_requests(items, batch):
+        if kind == "obs":
+            response = pipeline.post_observations(body)
+        else:
+            response = pipeline.put_finance(body["code"], body["in_deficit"], body["support"])
+        assert response.status_code == 202, response.text
+
+
+async def send_async(pipeline: Pipeline, items: list[Item], batch: int = 25) -> None:
+    """``send`` without blocking the event loop (for tests that also run an SSE client or a webhook
+    receiver in it): the same requests over ingest's public HTTP API, in the same order."""
+    auth = {"Authorization": f"Bearer {pipeline.ingest_key}"}
+    async with httpx.AsyncClient(base_url=pipeline.url("ingest"), headers=auth, timeout=30) as client:
+        for kind, body in ingest_requests(items, batch):
+            if kind == "obs":
+                response = await client.post("/v1/observations", json={"observations": body})
+            else:
+                response = await client.put(f"/v1/trusts/{body['code']}/finance", json={
+                    "in_deficit": body["in_deficit"], "receives_deficit_support": body["support"]})
             assert response.status_code == 202, response.text
-    flush()
 
 
 def wait_for_tables(pipeline: Pipeline, results, timeout: float = 90.0) -> list[str]:

@@ -42,5 +42,14 @@ async def keeps_hold_down_state_across_batches(log) -> None:
     assert [a.type for a in r2.alerts] == ["segment.worsened"]
 
 
+async def keeps_the_correlation_id_of_each_entry(log) -> None:
+    head0 = await log.head()
+    traced = assessment(20, trust="REE", league="ambulance")
+    traced = traced.model_copy(update={"cause": traced.cause.model_copy(update={"correlation_id": "req-20"})})
+    untraced = assessment(21, trust="REE", league="ambulance")
+    await appender.append_changes(log, [traced, untraced], HoldDown(), {})
+    assert [r[1].correlation_id for r in await log.read_after(head0)] == ["req-20", ""]
+
+
 CONTRACT = [appends_in_order_and_reads_after_a_position, drops_duplicates_and_older_versions,
-            keeps_hold_down_state_across_batches]
+            keeps_hold_down_state_across_batches, keeps_the_correlation_id_of_each_entry]

@@ -7,7 +7,7 @@ PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
 LOCAL := deploy/local
 
-.PHONY: help install run up infra down status logs test test-unit test-integration test-e2e test-faults \
+.PHONY: help install run up infra down status logs test test-unit test-fuzz test-integration test-e2e test-faults \
         lint bench bench-engine bench-pipeline bench-publisher lock clean
 
 help: ## list the targets
@@ -35,16 +35,19 @@ status: ## health of Kafka, Redis and every service
 logs: ## the last log lines of every component
 	@bash $(LOCAL)/stack.sh logs
 
-test: install ## every test tier: lint, unit, integration, e2e (starts what they need)
+test: install ## every test tier: lint, unit, fuzz, integration, faults, e2e (starts what they need)
 	@bash $(LOCAL)/test.sh
 
 test-unit: ## unit tier only (no network)
 	@$(PYTEST) tests/unit -q
 
+test-fuzz: ## fuzz tier: bad input against the HTTP APIs, in-process (no network)
+	@$(PYTEST) tests/fuzz -q -m fuzz
+
 test-integration: infra ## integration tier (real Kafka and Redis)
 	@$(PYTEST) tests/integration -q -m integration
 
-test-faults: infra ## fault tier: SIGKILLs, a private broker stopped and started
+test-faults: infra ## fault tier: scorer, publisher and broker killed mid-stream, Redis flushed, webhook receiver failing
 	@$(PYTEST) tests/faults -q -m faults
 
 test-e2e: up ## end-to-end tier against the running stack

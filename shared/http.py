@@ -39,9 +39,13 @@ def operational_router(service: str, checks: Mapping[str, Check]) -> APIRouter:
 
 
 def install_error_handlers(app) -> None:  # noqa: ANN001 - a FastAPI app
-    """The one place errors become HTTP answers: ServiceError subclasses and request validation."""
+    """The one place errors become HTTP answers: ServiceError subclasses, request validation, and the
+    framework's own HTTP errors (unknown route 404, wrong method 405, a body it cannot parse 400)."""
+    from http import HTTPStatus
+
     from fastapi import Request
     from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException
 
     from shared.errors import ServiceError, Unavailable, ValidationFailed
 
@@ -61,9 +65,19 @@ def install_error_handlers(app) -> None:  # noqa: ANN001 - a FastAPI app
     async def _request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = []
         for err in exc.errors():
-            loc = [str(p) for p in err.get("loc", ()) if p != "body"]
-            index = next((int(p) for p in loc if p.isdigit()), None)
-            field = ".".join(p for p in loc if not p.isdigit() and p != "observations") or "body"
+            if err.get("type") == "json_invalid":  # loc is ("body", character offset), not a field and an index
+                where = err.get("loc", ("body", "?"))[-1]
+                why = (err.get("ctx") or {}).get("error", "JSON decode error")
+                errors.append({"field": "body", "reason": f"not valid JSON: {why} (at character {where})"})
+                continue
+            # ("body", "observations", 2, "value") -> field "value" at index 2; ("body", "observations") ->
+            # "observations"; ("header", "x-correlation-id") -> "header.x-correlation-id". List positions are
+            # ints in pydantic's loc; a digit-only key of an object is a str, so it stays a field name.
+            loc = [p for p in err.get("loc", ()) if p != "body"]
+            at = next((i for i, p in enumerate(loc) if isinstance(p, int)), None)
+            index = None if at is None else loc[at]
+            named = loc if at is None else (loc[at + 1:] or loc[:at])
+            field = ".".join(str(p) for p in named) or "body"
             entry: dict[str, object] = {"field": field, "reason": err.get("msg", "invalid")}
             if index is not None:
                 entry["index"] = index
@@ -72,6 +86,21 @@ def install_error_handlers(app) -> None:  # noqa: ANN001 - a FastAPI app
             {"error": "validation_failed", "message": "the request was rejected; nothing was accepted", "errors": errors},
             status_code=422,
         )
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        cause = exc.__cause__
+        if isinstance(cause, _BodyTooLarge):  # FastAPI read the body for a route and met BodyLimit's stop
+            return _too_large_response(cause.limit)
+        try:
+            code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+        except ValueError:
+            code = f"http_{exc.status_code}"
+        body: dict[str, object] = {"error": code, "message": str(exc.detail)}
+        if exc.status_code == 400 and cause is not None:  # FastAPI could not decode the JSON body
+            why = "nested too deeply" if isinstance(cause, RecursionError) else str(cause)[:200]
+            body["errors"] = [{"field": "body", "reason": f"{exc.detail}: {why}"}]
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
 class BodyLimit:
@@ -97,7 +126,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _BodyTooLarge()
+                    raise _BodyTooLarge(limit)
             return message
 
         async def tracking_send(message):
@@ -113,13 +142,26 @@ class BodyLimit:
 
 
 class _BodyTooLarge(Exception):
-    pass
+    """Raised from ``receive`` once a streamed body passes its limit. FastAPI turns any failure while it reads
+    a route's body into a 400 raised from this one; the HTTPException handler answers those 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body exceeds {limit} bytes")
+        self.limit = limit
+
+
+def _too_large_body(limit: int) -> dict[str, str]:
+    return {"error": "payload_too_large", "message": f"request body exceeds {limit} bytes"}
+
+
+def _too_large_response(limit: int) -> JSONResponse:
+    return JSONResponse(_too_large_body(limit), status_code=413)
 
 
 async def _too_large(send, limit: int) -> None:  # noqa: ANN001
     import json
 
-    body = json.dumps({"error": "payload_too_large", "message": f"request body exceeds {limit} bytes"}).encode()
+    body = json.dumps(_too_large_body(limit)).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

@@ -19,6 +19,7 @@ tier() {
 
 tier lint "$VENV/bin/lint-imports"
 tier unit "$PY" -m pytest tests/unit -q
+tier fuzz "$PY" -m pytest tests/fuzz -q -m fuzz
 bash "$D/stack.sh" infra
 tier integration "$PY" -m pytest tests/integration -q -m integration
 tier faults "$PY" -m pytest tests/faults -q -m faults

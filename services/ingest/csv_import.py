@@ -52,10 +52,23 @@ def read_rows(stream: IO[bytes], acceptor: Acceptor, tally: CsvTally, correlatio
     """Yield an event for every acceptable row; count every other row in ``tally`` with its reason."""
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     reader = csv.DictReader(text)
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    try:
+        fieldnames = reader.fieldnames or []
+    except csv.Error as exc:  # e.g. a header field longer than the csv module's field limit
+        raise CsvLayoutError(f"unreadable header line: {exc}") from None
+    missing = [c for c in REQUIRED if c not in fieldnames]
     if missing:
-        raise CsvLayoutError(f"missing column(s) {', '.join(missing)}; found {', '.join(reader.fieldnames or [])}")
-    for row in reader:
+        raise CsvLayoutError(f"missing column(s) {', '.join(missing)}; found {', '.join(fieldnames)}")
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # one malformed row (a field over the limit) is skipped; the reader goes on
+            tally.rows += 1
+            # the reader counts a line only once it has parsed it, so the bad one is the next
+            tally.skip(reader.line_num + 1, "row", f"malformed CSV row: {exc}", "malformed row")
+            continue
         tally.rows += 1
         line = reader.line_num
         metric_id = (row.get("Metric_ID") or "").strip()

@@ -12,6 +12,7 @@ Transient delivery failures are not exceptions here: the dispatcher retries them
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 
@@ -48,3 +49,12 @@ def install(app: FastAPI) -> None:
     async def _handle(request: Request, exc: PublisherError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
         return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's default answer echoes every rejected input back: a NaN or Infinity in the body then
+        # cannot be encoded as JSON (a 500), and an oversized value would be sent back whole. Keep where
+        # (loc: body, query, header or path, then the field) and why (msg, type).
+        detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "invalid"), "type": e.get("type", "value_error")}
+                  for e in exc.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)

@@ -44,7 +44,11 @@ class TargetGuard:
 
     async def check(self, url: str) -> None:
         """Raise TargetRefused unless ``url`` is an http(s) URL whose every address is allowed."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            port = parts.port  # raises ValueError when out of range or not a number
+        except ValueError as exc:  # e.g. an unclosed IPv6 bracket, port 99999 or "abc"
+            raise TargetRefused(f"webhook URL is not a valid URL ({exc}): {url!r}") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise TargetRefused(f"webhook URL must be http(s) with a host: {url!r}")
         if parts.username or parts.password:
@@ -53,8 +57,10 @@ class TargetGuard:
         if self.allow_private or host in self.hosts:
             return
         try:
-            addresses = await self.resolve(host, parts.port or (443 if parts.scheme == "https" else 80))
-        except OSError as exc:
+            addresses = await self.resolve(host, port or (443 if parts.scheme == "https" else 80))
+        except UnicodeError as exc:  # IDNA encoding refused the name (an empty or over-long label)
+            raise TargetRefused(f"webhook host {host!r} is not a valid host name: {exc}") from None
+        except (OSError, ValueError) as exc:  # ValueError: e.g. an embedded NUL character
             raise TargetRefused(f"webhook host {host!r} does not resolve: {exc}") from None
         for ip in addresses:
             if not is_public(ip) and not any(ip in net for net in self.networks):

@@ -21,14 +21,14 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.publisher import metrics
 from services.publisher.errors import BadRequest
-from services.publisher.event_log import LogEntry, id_key
+from services.publisher.event_log import POSITION_PATTERN, LogEntry, id_key
 from services.publisher.filters import Filters, matches
 from services.publisher.hub import Listener
 from services.publisher.runtime import Runtime, RuntimeDep
 
 router = APIRouter(prefix="/v1", tags=["stream"])
 
-POSITION = re.compile(r"^\d+(-\d+)?$")
+POSITION = re.compile(POSITION_PATTERN)
 
 
 _ENCODED: OrderedDict[tuple[str, str], bytes] = OrderedDict()
@@ -101,7 +101,7 @@ async def stream(
     last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID", include_in_schema=False)] = None,
 ) -> EventSourceResponse:
     start = (last_event_id_header or last_event_id or "").strip() or None
-    if start is not None and not POSITION.match(start):
+    if start is not None and not POSITION.fullmatch(start):
         raise BadRequest(f"Last-Event-ID must be an event-log position like 1718000000000-0, not {start!r}")
     s = rt.settings
     listener = rt.hub.listen(f, s.sse_queue_size)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.publisher.errors import NotFound
+from services.publisher.event_log import POSITION_PATTERN
 from services.publisher.filters import Filters
 from services.publisher.runtime import AdminDep, Runtime, RuntimeDep
 from services.publisher.signing import new_secret
@@ -23,7 +25,8 @@ class SubscriptionRequest(BaseModel):
     filters: Filters = Field(default_factory=Filters)
     description: str = ""
     from_position: str | None = Field(
-        default=None, description="event-log position to start after (default: only events from now on)")
+        default=None, pattern=POSITION_PATTERN, examples=["1718000000000-0"],
+        description="event-log position to start after (default: only events from now on)")
 
 
 class SubscriptionView(BaseModel):
@@ -77,7 +80,8 @@ async def delete(sub_id: str, rt: RuntimeDep) -> Response:
 
 
 @router.get("/{sub_id}/failed", response_model=list[DeadLetter], summary="Dead letters: deliveries given up")
-async def failed(sub_id: str, rt: RuntimeDep, limit: int = 1000) -> list[DeadLetter]:
+async def failed(sub_id: str, rt: RuntimeDep,
+                 limit: Annotated[int, Query(ge=1, le=100_000)] = 1000) -> list[DeadLetter]:
     await _get(rt, sub_id)
     return await rt.store.failed(sub_id, limit)
 

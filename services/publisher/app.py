@@ -82,7 +82,7 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
             tasks.append(asyncio.create_task(dispatcher.run(), name="dispatcher"))
         if settings.public_topic_enabled:
             tasks.append(asyncio.create_task(relay.run(
-                _kafka_producer(settings), settings.public_topic, hub, store, dispatcher.owner,
+                lambda: _kafka_producer(settings), settings.public_topic, hub, store, dispatcher.owner,
                 int(settings.lease_seconds * 1000)), name="relay"))
         app.state.tasks = tasks
         try:

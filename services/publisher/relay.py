@@ -3,13 +3,19 @@
 Like a webhook subscription it keeps a cursor (``{p}:relay:cursor``) and a lease (one relay across
 instances), and advances the cursor only after the broker acknowledged the batch. Records use the
 CloudEvents Kafka binding in structured mode (``content-type: application/cloudevents+json``).
+
+After a failed send the producer is replaced by a new one: an idempotent producer whose batches failed
+(a broker restart, for one) can be left with a gap in its sequence numbers that it never recovers from
+(``OutOfOrderSequenceNumber`` on every later send), and a new producer gets a new producer id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaProducer
 
@@ -23,12 +29,15 @@ RELAY_ID = "relay-public-topic"
 HEADERS = [("content-type", b"application/cloudevents+json")]
 
 
-async def run(producer: AIOKafkaProducer, topic: str, hub: Hub, store: SubscriptionStore, owner: str,
-              lease_ms: int = 15_000) -> None:
-    await producer.start()
+async def run(new_producer: Callable[[], AIOKafkaProducer], topic: str, hub: Hub, store: SubscriptionStore,
+              owner: str, lease_ms: int = 15_000) -> None:
+    producer: AIOKafkaProducer | None = None
     try:
         while True:
             try:
+                if producer is None:
+                    producer = new_producer()
+                    await producer.start()
                 if not await store.acquire(RELAY_ID, owner, lease_ms):
                     await asyncio.sleep(lease_ms / 3000)
                     continue
@@ -47,7 +56,12 @@ async def run(producer: AIOKafkaProducer, topic: str, hub: Hub, store: Subscript
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("public topic relay failed; retrying in 2 s")
+                log.exception("public topic relay failed; retrying in 2 s with a new producer")
+                if producer is not None:
+                    with contextlib.suppress(Exception):
+                        await producer.stop()
+                    producer = None
                 await asyncio.sleep(2)
     finally:
-        await producer.stop()
+        if producer is not None:
+            await producer.stop()

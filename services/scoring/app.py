@@ -9,6 +9,7 @@ co-partitioned with both input topics (shared/topics.py).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 
@@ -103,7 +104,12 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
     @app.on_rebalance_complete.connect
     async def on_rebalanced(sender, **kwargs) -> None:  # noqa: ANN001
         owned = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == OBSERVATIONS.name}
+        gc.unfreeze()  # the previous engine may now be garbage: let the collector see it again
         runtime.rebuild(owns_partition=owned.__contains__)
+        # The rebuilt engine is most of the heap and lives until the next rebalance: keep it out of
+        # the collector's full scans, which otherwise cost the worker about a tenth of its time under load.
+        gc.collect()
+        gc.freeze()
         await runtime.resend_outbox()
         # faust seeks to its committed offsets after this handler; the scorer's own applied offsets
         # are the truth, so it seeks again once faust is done, before the agent may run.

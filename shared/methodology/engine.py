@@ -25,7 +25,7 @@ from .segments import in_deficit, segment_state
 from .standings import Standings
 from .store import FlagChanged, InputStore, ValueChanged
 from .uncertainty import rank_range
-from .versions import ALL_LEAGUES_KEY, QUARTILE, Methodology
+from .versions import ALL_LEAGUES_KEY, QUARTILE, RANK_LINEAR, Methodology
 
 
 class IncrementalEngine:
@@ -296,7 +296,13 @@ class _GroupPositions:
 
     def version(self, metric: MetricDefinition, league: str, code: str) -> tuple | None:
         group = self._group(metric, league)
-        return None if group is None or code not in group.keys else (id(group), group.version)
+        if group is None or code not in group.keys:
+            return None
+        if group.mapping == RANK_LINEAR and not group.banded and len(group.order) >= group.min_peers:
+            # Every member is scored, and a rank-linear score is 1 + 3 (position - 1) / (n - 1): with
+            # the score (which the caller compares too), the group's size fixes the position.
+            return ("size", len(group.order))
+        return (id(group), group.version)
 
 
 def _cause(item) -> Cause:

@@ -114,6 +114,16 @@ SCORER_STATE_CHANGELOG = TopicSpec(
     internal=True,
 )
 
+PUBLISHER_SUBSCRIPTIONS = TopicSpec(
+    name=namespaced("nof.publisher-subscriptions.v1"),
+    partitions=1,
+    key="<publisher Redis key prefix>/<subscription id>",
+    value="the webhook subscription JSON (url, filters, description, created_at, secret); null (a tombstone) when deleted",
+    description="The publisher's webhook subscriptions: the source of truth its Redis copy is restored from.",
+    compacted=True,
+    internal=True,
+)
+
 TOPICS: tuple[TopicSpec, ...] = (
     OBSERVATIONS,
     _dead_letter(OBSERVATIONS.name),
@@ -122,6 +132,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     CHANGES,
     PUBLIC_EVENTS,
     SCORER_STATE_CHANGELOG,
+    PUBLISHER_SUBSCRIPTIONS,
 )
 
 BY_NAME = {t.name: t for t in TOPICS}

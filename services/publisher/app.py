@@ -1,9 +1,10 @@
 """Publisher service composition root: builds the FastAPI app and opens its clients in the lifespan.
 
 The lifespan opens Redis and an HTTP client, then runs the background tasks: the event-log tail (hub),
-the Kafka change consumer, the webhook dispatcher and the public-topic relay (each can be switched off
-in settings, e.g. to run a read/SSE-only instance). ``create_app(settings, event_log=…, store=…)``
-accepts the in-memory twins for tests.
+the Kafka change consumer with the state check that restores Redis after a loss (recovery.py), the
+webhook dispatcher and the public-topic relay (each can be switched off in settings, e.g. to run a
+read/SSE-only instance). ``create_app(settings, event_log=…, store=…, sub_log=…, rebuild=…,
+new_consumer=…)`` accepts the in-memory twins for tests.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import contextlib
 
 import redis.asyncio as aioredis
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -29,11 +30,13 @@ from services.publisher.auth import admin_token_hash
 from services.publisher.dispatcher import Dispatcher
 from services.publisher.event_log import EventLog, RedisEventLog
 from services.publisher.hub import Hub
+from services.publisher.recovery import Rebuild, Recovery, kafka_rebuild
 from services.publisher.retry import RetryPolicy
 from services.publisher.routes import leagues, stream, subscriptions
 from services.publisher.runtime import Runtime
 from services.publisher.settings import PublisherSettings
 from services.publisher.ssrf import TargetGuard
+from services.publisher.subscription_log import KafkaSubscriptionLog, SubscriptionLog
 from services.publisher.subscriptions import RedisSubscriptionStore, SubscriptionStore
 from services.publisher.webhook_client import WebhookClient
 
@@ -52,8 +55,15 @@ def _kafka_producer(s: PublisherSettings) -> AIOKafkaProducer:
                             acks="all", enable_idempotence=True, linger_ms=5, request_timeout_ms=k.request_timeout_ms)
 
 
+def _const(value: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return value()
+    return check
+
+
 def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog | None = None,
-               store: SubscriptionStore | None = None) -> FastAPI:
+               store: SubscriptionStore | None = None, sub_log: SubscriptionLog | None = None,
+               rebuild: Rebuild | None = None, new_consumer: Callable[[], AIOKafkaConsumer] | None = None) -> FastAPI:
     settings = settings or PublisherSettings()
     admin_sha256 = admin_token_hash(settings)  # refuses to start without a token hash in production
     # Sized for one connection per webhook worker at a burst (the library's default cap is lower).
@@ -62,22 +72,29 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
     prefix = settings.common.redis.key_prefix
     event_log = event_log or RedisEventLog(redis, prefix, settings.retained_events)
     store = store or RedisSubscriptionStore(redis, prefix)
+    sub_log = sub_log or KafkaSubscriptionLog(settings)
     hub = Hub(event_log, settings.ring_size)
     guard = TargetGuard(settings.webhook_allow_private_targets, settings.allowlist)
-    runtime = Runtime(settings, LeagueCache(redis, prefix), event_log, hub, store, guard, admin_sha256)
+    runtime = Runtime(settings, LeagueCache(redis, prefix), event_log, hub, store, guard, admin_sha256, sub_log)
+    regions = {code: t.region for code, t in load_trust_register().items()}
+    hold = alerts.HoldDown(settings.alert_hold_updates, settings.alert_hold_seconds)
+    recovery = Recovery(event_log, store, sub_log, rebuild or kafka_rebuild(settings, event_log, hold, regions),
+                        recover=settings.consume)
+    status = consumer.Status()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         http = await WebhookClient(settings.webhook_timeout_seconds).open()
         policy = RetryPolicy(settings.retry_base_seconds, settings.retry_max_seconds, settings.retry_max_attempts)
         dispatcher = Dispatcher(store, hub, http, policy, guard, lease_seconds=settings.lease_seconds)
+        recovery.on_change += [hub.reset, dispatcher.restart]
         tasks = [asyncio.create_task(hub.run(), name="hub")]
         await asyncio.wait_for(hub.ready.wait(), 10)
+        tasks.append(asyncio.create_task(recovery.run(settings.state_check_seconds), name="state-check"))
         if settings.consume:
-            regions = {code: t.region for code, t in load_trust_register().items()}
-            hold = alerts.HoldDown(settings.alert_hold_updates, settings.alert_hold_seconds)
-            tasks.append(asyncio.create_task(
-                consumer.run(_kafka_consumer(settings), event_log, hold, regions, settings.source), name="consumer"))
+            tasks.append(asyncio.create_task(consumer.run(
+                new_consumer or (lambda: _kafka_consumer(settings)), event_log, hold, regions, settings.source,
+                recovery, status), name="consumer"))
         if settings.dispatch:
             tasks.append(asyncio.create_task(dispatcher.run(), name="dispatcher"))
         if settings.public_topic_enabled:
@@ -93,14 +110,20 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             await http.close()
+            await sub_log.close()
             await redis.aclose()
 
     app = FastAPI(title="NOF live: publisher", version="1", lifespan=lifespan,
                   description="Read API, webhook subscriptions, Server-Sent Events and segment alerts. "
                               "See docs/PUBLISHER.md.")
     app.state.runtime = runtime
+    app.state.recovery, app.state.consumer_status = recovery, status
     errors.install(app)
-    app.include_router(operational_router("publisher", {"redis": lambda: redis_store.answers(redis)}))
+    checks = {"redis": lambda: redis_store.answers(redis)}
+    if settings.consume:  # a consuming instance is healthy once it consumes and Redis holds its state
+        checks["consumer"] = _const(lambda: status.running)
+        checks["state"] = _const(lambda: recovery.ready)
+    app.include_router(operational_router("publisher", checks))
     app.include_router(leagues.router)
     app.include_router(subscriptions.router)
     app.include_router(stream.router)

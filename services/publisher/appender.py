@@ -47,7 +47,9 @@ def alert_entry(a: SegmentAlert, region: str, source: str) -> LogEntry:
 
 
 async def append_changes(event_log: EventLog, events: Sequence[ChangeEvent], hold: alerts.HoldDown,
-                         regions: Mapping[str, str], source: str = cloudevents.SOURCE) -> AppendResult:
+                         regions: Mapping[str, str], source: str = cloudevents.SOURCE,
+                         expect: str | None = None) -> AppendResult:
+    """``expect``: the state marker the commit requires (event_log.StateLost when Redis no longer holds it)."""
     result = AppendResult()
     if not events:
         return result
@@ -80,13 +82,13 @@ async def append_changes(event_log: EventLog, events: Sequence[ChangeEvent], hol
             entries.append(alert_entry(a, region, source))
             result.alerts.append(a)
     if appended or changed:
-        result.stream_ids = await event_log.commit(appended, entries, changed)
+        result.stream_ids = await event_log.commit(appended, entries, changed, expect)
     result.appended = len(appended)
     return result
 
 
 async def tick(event_log: EventLog, hold: alerts.HoldDown, regions: Mapping[str, str], now: datetime,
-               source: str = cloudevents.SOURCE) -> list[SegmentAlert]:
+               source: str = cloudevents.SOURCE, expect: str | None = None) -> list[SegmentAlert]:
     """Release alerts whose candidates have now held for ``hold.seconds`` (only needed when seconds > 0)."""
     raw = await event_log.holds(await event_log.hold_keys())
     fired_all: list[SegmentAlert] = []
@@ -102,5 +104,5 @@ async def tick(event_log: EventLog, hold: alerts.HoldDown, regions: Mapping[str,
             fired_all.append(a)
             changed[key] = new_state.model_dump_json()
     if entries:
-        await event_log.commit([], entries, changed)
+        await event_log.commit([], entries, changed, expect)
     return fired_all

@@ -2,44 +2,74 @@
 
 Offsets are committed only after a batch is in the log, so a crash re-reads it; the log's dedupe by
 event id and its per-league version high-water mark make that harmless. Undecodable records are
-logged and counted, then skipped (they are the scorer's output, not a subscriber's input).
+logged and counted, then skipped (they are the scorer's output, not a subscriber's input). Starting the
+consumer is inside the retry loop, so a publisher started while the broker is down consumes once it is back
+(and /healthz says ``consumer: down`` until then).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from pydantic import ValidationError
 
 from shared.events import ChangeEvent, utcnow
 
 from services.publisher import alerts, appender, metrics
-from services.publisher.event_log import EventLog
+from services.publisher.event_log import EventLog, StateLost
+from services.publisher.recovery import Recovery
 
 log = logging.getLogger(__name__)
 
 
+def decode(records: Iterable[ConsumerRecord]) -> list[ChangeEvent]:
+    """The change events among ``records``; undecodable ones are logged, counted and skipped."""
+    events: list[ChangeEvent] = []
+    for record in records:
+        try:
+            events.append(ChangeEvent.model_validate_json(record.value))
+        except (ValidationError, ValueError, TypeError) as exc:
+            metrics.consumed.labels("undecodable").inc()
+            log.error("undecodable change event skipped", extra={
+                "topic": record.topic, "partition": record.partition, "offset": record.offset, "error": str(exc)[:500]})
+    return events
+
+
+class Status:
+    """What /healthz reports: ``running`` once the consumer started, else why not (``starting``, ``retrying: …``)."""
+
+    def __init__(self) -> None:
+        self.state = "starting"
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+
 async def consume(consumer: AIOKafkaConsumer, event_log: EventLog, hold: alerts.HoldDown,
-                  regions: Mapping[str, str], source: str) -> None:
-    """Run until cancelled: poll, append, commit; release time-held alerts about once a second."""
+                  regions: Mapping[str, str], source: str, recovery: Recovery | None = None) -> None:
+    """Run until cancelled: poll, append, commit; release time-held alerts about once a second.
+
+    With ``recovery``, every append first makes sure Redis still holds the publisher's state (restoring it
+    when it was lost) and is committed only while it does; an append that raced a loss is made again after
+    the state is restored (the rebuild already holds the batch, so it then appends nothing twice)."""
     last_tick = time.monotonic()
     while True:
         batches = await consumer.getmany(timeout_ms=500, max_records=500)
-        events: list[ChangeEvent] = []
-        for records in batches.values():
-            for record in records:
-                try:
-                    events.append(ChangeEvent.model_validate_json(record.value))
-                except (ValidationError, ValueError, TypeError) as exc:
-                    metrics.consumed.labels("undecodable").inc()
-                    log.error("undecodable change event skipped", extra={
-                        "topic": record.topic, "partition": record.partition, "offset": record.offset, "error": str(exc)[:500]})
+        events = decode(r for records in batches.values() for r in records)
         if events:
-            result = await appender.append_changes(event_log, events, hold, regions, source)
+            while True:
+                expect = await recovery.ensure() if recovery else None
+                try:
+                    result = await appender.append_changes(event_log, events, hold, regions, source, expect=expect)
+                    break
+                except StateLost:
+                    log.warning("Redis lost the publisher's state during an append; appending after the restore")
             metrics.consumed.labels("appended").inc(result.appended)
             metrics.consumed.labels("duplicate").inc(result.duplicates)
             metrics.consumed.labels("stale").inc(result.stale)
@@ -52,22 +82,34 @@ async def consume(consumer: AIOKafkaConsumer, event_log: EventLog, hold: alerts.
             await consumer.commit()
         if hold.seconds > 0 and time.monotonic() - last_tick >= 1.0:
             last_tick = time.monotonic()
-            for a in await appender.tick(event_log, hold, regions, utcnow(), source):
+            expect = await recovery.ensure() if recovery else None
+            try:
+                fired = await appender.tick(event_log, hold, regions, utcnow(), source, expect=expect)
+            except StateLost:
+                fired = []  # the restore rebuilt the hold-down state; the next tick decides again
+            for a in fired:
                 metrics.alerts.labels(a.type).inc()
 
 
-async def run(consumer: AIOKafkaConsumer, event_log: EventLog, hold: alerts.HoldDown,
-              regions: Mapping[str, str], source: str) -> None:
-    """Start the consumer and keep consuming; transient failures are retried after a pause."""
-    await consumer.start()
-    try:
-        while True:
-            try:
-                await consume(consumer, event_log, hold, regions, source)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("change consumer failed; retrying in 2 s")
-                await asyncio.sleep(2)
-    finally:
-        await consumer.stop()
+async def run(new_consumer: Callable[[], AIOKafkaConsumer], event_log: EventLog, hold: alerts.HoldDown,
+              regions: Mapping[str, str], source: str, recovery: Recovery | None = None,
+              status: Status | None = None, retry_seconds: float = 2.0) -> None:
+    """Start a consumer and keep consuming. A failure, starting included (the broker down when the publisher
+    starts), is retried after a pause with a new consumer; ``status`` says which state it is in."""
+    status = status or Status()
+    while True:
+        consumer = new_consumer()
+        try:
+            status.state = "starting"
+            await consumer.start()
+            status.state = "running"
+            await consume(consumer, event_log, hold, regions, source, recovery)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            status.state = f"retrying: {type(exc).__name__}"
+            log.exception("change consumer failed; retrying in %s s with a new consumer", retry_seconds)
+            await asyncio.sleep(retry_seconds)
+        finally:
+            with contextlib.suppress(Exception):
+                await consumer.stop()

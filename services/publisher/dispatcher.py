@@ -68,6 +68,14 @@ class Dispatcher:
             await asyncio.gather(*self.workers.values(), return_exceptions=True)
             await self.flush()
 
+    def restart(self) -> None:
+        """Redis lost its state and it was restored: stop every worker; the next sync starts them again from
+        the restored cursors (the start of the rebuilt log)."""
+        for task in self.workers.values():
+            task.cancel()
+        self.workers.clear()
+        self.dirty.clear()
+
     async def sync(self) -> None:
         subs = {s.id: s for s in await self.store.all()}
         self._syncs += 1

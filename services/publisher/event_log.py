@@ -8,7 +8,12 @@ entries, the ids and the alert hold-down state in one MULTI, so a crash leaves a
 
 Keys: ``{p}:events`` (stream, MAXLEN ~ retained), ``{p}:events:seen`` (zset event id → append time, trimmed
 to the same size), ``{p}:events:versions`` (hash league → highest version appended),
-``{p}:events:holds`` (hash ``league|trust`` → alert hold-down JSON).
+``{p}:events:holds`` (hash ``league|trust`` → alert hold-down JSON), ``{p}:publisher:state`` (the state
+marker: ``ready:<epoch>`` or ``rebuilding:<epoch>``; missing once Redis lost the publisher's state, see
+recovery.py) and ``{p}:publisher:recovery`` (the lease of the instance that is restoring it).
+
+A commit given ``expect`` is made only while the marker still holds that value (WATCH/MULTI): an append
+can never land in a Redis that lost its state after the caller checked it (it raises ``StateLost``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+from redis.exceptions import WatchError
 
 from services.publisher.filters import EventFacts
 
@@ -32,6 +38,23 @@ POSITION_PATTERN = r"^[0-9]{1,19}(-[0-9]{1,19})?$"
 def id_key(stream_id: StreamId) -> tuple[int, int]:
     ms, _, seq = stream_id.partition("-")
     return int(ms), int(seq or 0)
+
+
+class StateLost(Exception):
+    """The state marker changed (Redis lost the publisher's state, or it is being restored): nothing was written."""
+
+
+_LOCK = """
+local v = redis.call('GET', KEYS[1])
+if not v then return redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) and 1 or 0 end
+if v == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+_UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +94,27 @@ class RedisEventLog:
         self.client, self.retained = client, retained
         self.stream, self.seen = f"{prefix}:events", f"{prefix}:events:seen"
         self.versions, self.holds_key = f"{prefix}:events:versions", f"{prefix}:events:holds"
+        self.marker, self.lock_key = f"{prefix}:publisher:state", f"{prefix}:publisher:recovery"
+        self._lock = client.register_script(_LOCK)
+        self._unlock = client.register_script(_UNLOCK)
+
+    async def state(self) -> str | None:
+        raw = await self.client.get(self.marker)
+        return raw.decode() if raw is not None else None
+
+    async def set_state(self, value: str) -> None:
+        await self.client.set(self.marker, value)
+
+    async def lock(self, owner: str, ttl_ms: int) -> bool:
+        """Take (or renew) the recovery lease; False while another instance holds it."""
+        return bool(await self._lock(keys=[self.lock_key], args=[owner, ttl_ms]))
+
+    async def unlock(self, owner: str) -> None:
+        await self._unlock(keys=[self.lock_key], args=[owner])
+
+    async def reset(self) -> None:
+        """Delete the log (entries, seen ids, versions, hold-down state): the start of a rebuild."""
+        await self.client.delete(self.stream, self.seen, self.versions, self.holds_key)
 
     async def known(self, event_ids: Sequence[str]) -> set[str]:
         if not event_ids:
@@ -87,8 +131,24 @@ class RedisEventLog:
         values = await self.client.hmget(self.holds_key, list(keys))
         return {k: v.decode() for k, v in zip(keys, values) if v is not None}
 
-    async def commit(self, appended: Sequence[Appended], entries: Sequence[LogEntry], holds: Mapping[str, str]) -> list[StreamId]:
-        pipe = self.client.pipeline(transaction=True)
+    async def commit(self, appended: Sequence[Appended], entries: Sequence[LogEntry], holds: Mapping[str, str],
+                     expect: str | None = None) -> list[StreamId]:
+        async with self.client.pipeline(transaction=True) as pipe:
+            if expect is not None:
+                await pipe.watch(self.marker)
+                current = await pipe.get(self.marker)
+                if (current.decode() if current is not None else None) != expect:
+                    raise StateLost(f"state marker is {current!r}, expected {expect!r}")
+                pipe.multi()
+            self._queue(pipe, appended, entries, holds)
+            try:
+                result = await pipe.execute()
+            except WatchError:
+                raise StateLost("the state marker changed during the append") from None
+        return [r.decode() for r in result[: len(entries)]]
+
+    def _queue(self, pipe, appended: Sequence[Appended], entries: Sequence[LogEntry],  # noqa: ANN001 - a pipeline
+               holds: Mapping[str, str]) -> None:
         for entry in entries:
             pipe.xadd(self.stream, entry.fields(), maxlen=self.retained, approximate=True)
         now = time.time()
@@ -101,8 +161,6 @@ class RedisEventLog:
             pipe.hset(self.versions, mapping={k: str(v) for k, v in top.items()})
         if holds:
             pipe.hset(self.holds_key, mapping=dict(holds))
-        result = await pipe.execute()
-        return [r.decode() for r in result[: len(entries)]]
 
     async def read_after(self, after: StreamId, count: int = 500) -> list[tuple[StreamId, LogEntry]]:
         rows = await self.client.xrange(self.stream, min=f"({after}", max="+", count=count)
@@ -135,6 +193,38 @@ class MemoryEventLog:
         self.hold_state: dict[str, str] = {}
         self._changed = asyncio.Condition()
         self._last = (0, 0)
+        self.marker: str | None = None
+        self.lock_owner: str | None = None
+
+    async def state(self) -> str | None:
+        return self.marker
+
+    async def set_state(self, value: str) -> None:
+        self.marker = value
+
+    async def lock(self, owner: str, ttl_ms: int) -> bool:
+        if self.lock_owner in (None, owner):
+            self.lock_owner = owner
+            return True
+        return False
+
+    async def unlock(self, owner: str) -> None:
+        if self.lock_owner == owner:
+            self.lock_owner = None
+
+    async def reset(self) -> None:
+        self.rows.clear()
+        self.seen.clear()
+        self.versions.clear()
+        self.hold_state.clear()
+
+    def lose_state(self) -> None:
+        """What a Redis flush does to the log (tests): everything gone, the marker too; positions keep rising."""
+        self.rows.clear()
+        self.seen.clear()
+        self.versions.clear()
+        self.hold_state.clear()
+        self.marker = self.lock_owner = None
 
     async def known(self, event_ids: Sequence[str]) -> set[str]:
         return {e for e in event_ids if e in self.seen}
@@ -150,7 +240,10 @@ class MemoryEventLog:
         self._last = (ms, 0) if ms > self._last[0] else (self._last[0], self._last[1] + 1)
         return f"{self._last[0]}-{self._last[1]}"
 
-    async def commit(self, appended: Sequence[Appended], entries: Sequence[LogEntry], holds: Mapping[str, str]) -> list[StreamId]:
+    async def commit(self, appended: Sequence[Appended], entries: Sequence[LogEntry], holds: Mapping[str, str],
+                     expect: str | None = None) -> list[StreamId]:
+        if expect is not None and self.marker != expect:
+            raise StateLost(f"state marker is {self.marker!r}, expected {expect!r}")
         ids = [self._next_id() for _ in entries]
         self.rows.extend(zip(ids, entries))
         del self.rows[: max(0, len(self.rows) - self.retained)]

@@ -43,11 +43,12 @@ class Hub:
         self.ready = asyncio.Event()
 
     async def run(self) -> None:
-        self.tail = await self.log.head()
-        self.base = id_key(self.tail)
-        self.ready.set()
         while True:
             try:
+                if not self.ready.is_set():  # inside the retry loop: Redis may not answer yet
+                    self.tail = await self.log.head()
+                    self.base = id_key(self.tail)
+                    self.ready.set()
                 rows = await self.log.wait_after(self.tail, self.block_ms, count=1000)
             except asyncio.CancelledError:
                 raise
@@ -82,6 +83,13 @@ class Hub:
         self.tail = rows[-1][0]
         woken, self._new = self._new, asyncio.Event()
         woken.set()
+
+    def reset(self) -> None:
+        """The log was rebuilt (Redis lost it): forget the ring, whose entries are no longer in the log.
+        Reads at or before the current tail then go to the log; new entries still follow the tail."""
+        self.ring.clear()
+        self.keys.clear()
+        self.base = id_key(self.tail)
 
     def listen(self, filters: Filters, maxsize: int) -> Listener:
         listener = Listener(filters, asyncio.Queue(maxsize), start=self.tail)

@@ -14,6 +14,7 @@ from services.publisher.event_log import EventLog
 from services.publisher.hub import Hub
 from services.publisher.settings import PublisherSettings
 from services.publisher.ssrf import TargetGuard
+from services.publisher.subscription_log import SubscriptionLog
 from services.publisher.subscriptions import SubscriptionStore
 
 
@@ -26,6 +27,7 @@ class Runtime:
     store: SubscriptionStore
     guard: TargetGuard
     admin_sha256: str
+    sub_log: SubscriptionLog
 
 
 def get_runtime(request: Request) -> Runtime:

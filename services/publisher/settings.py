@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import CommonSettings
-from shared.topics import CHANGES, PUBLIC_EVENTS, namespaced
+from shared.topics import CHANGES, PUBLIC_EVENTS, PUBLISHER_SUBSCRIPTIONS, namespaced
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -52,6 +52,10 @@ class PublisherSettings(BaseSettings):
     changes_topic: str = CHANGES.name
     public_topic: str = PUBLIC_EVENTS.name
     public_topic_enabled: bool = True
+    subscriptions_topic: str = PUBLISHER_SUBSCRIPTIONS.name  # the source of truth for subscriptions
+    subscriptions_write_timeout_seconds: float = Field(default=10.0, gt=0)
+    # How often a consuming instance checks that Redis still holds its state (it also checks on every batch).
+    state_check_seconds: float = Field(default=1.0, gt=0)
     source: str = "urn:nof-live:publisher"
 
     redis_max_connections: int = Field(default=1_000, ge=4)

@@ -1,4 +1,7 @@
-"""Webhook subscriptions: the model, and their store in Redis (with an in-memory twin).
+"""Webhook subscriptions: the model, and their working copy in Redis (with an in-memory twin).
+
+Which subscriptions exist is recorded first in a compacted Kafka topic (subscription_log.py), the source
+of truth; Redis holds the working copy, restored from that topic when Redis loses it (recovery.py).
 
 Keys (``{p}`` = NOF_REDIS_KEY_PREFIX): ``{p}:subs`` hash id → subscription JSON (with its secret),
 ``{p}:sub:{id}:cursor`` the last event-log position fully handled, ``{p}:sub:{id}:failed`` dead letters
@@ -79,6 +82,11 @@ class RedisSubscriptionStore:
         pipe.set(self._key(sub.id, "cursor"), cursor)
         await pipe.execute()
 
+    async def reset(self) -> None:
+        """Delete every subscription and its keys (cursors, dead letters, replays, leases, the relay's cursor)."""
+        keys = [k async for k in self.client.scan_iter(match=f"{self.prefix}:sub:*", count=1000)]
+        await self.client.delete(self.index, *keys)
+
     async def all(self) -> list[Subscription]:
         raw = await self.client.hgetall(self.index)
         return sorted((Subscription.model_validate_json(v) for v in raw.values()), key=lambda s: s.created_at)
@@ -146,6 +154,10 @@ class MemorySubscriptionStore:
 
     async def create(self, sub: Subscription, cursor: str) -> None:
         self.subs[sub.id], self.cursors[sub.id] = sub, cursor
+
+    async def reset(self) -> None:
+        for d in (self.subs, self.cursors, self.failures, self.replays):
+            d.clear()
 
     async def all(self) -> list[Subscription]:
         return sorted(self.subs.values(), key=lambda s: s.created_at)

@@ -37,7 +37,7 @@ def markdown(rows: list[Row]) -> str:
         "# Fault tier summary",
         "",
         "Subscriber cells: change events received / change events required (+ duplicate copies, same id and "
-        "payload). Required: every change event on nof.changes.v1, unless a note says otherwise.",
+        "payload). Required of every subscriber after every fault: every change event on nof.changes.v1.",
         "",
         line(HEADER),
         line(tuple("---" for _ in HEADER)),

@@ -1,7 +1,7 @@
 """The fuzz tier's apps, twins and contracts.
 
 Both services run in-process over their in-memory twins: ingest over MemoryInputSink, the publisher over
-MemoryEventLog, MemorySubscriptionStore, an in-memory league read model and a target guard that never
+MemoryEventLog, MemorySubscriptionStore, MemorySubscriptionLog, an in-memory league read model and a target guard that never
 resolves a name over the network. Nothing here needs Kafka, Redis or DNS.
 
 The contracts every answer to bad input must meet:
@@ -36,6 +36,7 @@ from services.publisher.auth import sha256_hex
 from services.publisher.event_log import MemoryEventLog
 from services.publisher.settings import PublisherSettings
 from services.publisher.ssrf import TargetGuard
+from services.publisher.subscription_log import MemorySubscriptionLog
 from services.publisher.subscriptions import MemorySubscriptionStore
 from shared.api_keys import ApiKey, hash_key
 
@@ -221,7 +222,7 @@ def publisher_settings() -> PublisherSettings:
 
 def build_publisher():  # noqa: ANN201 - (FastAPI app, MemorySubscriptionStore, MemoryEventLog)
     store, event_log = MemorySubscriptionStore(), MemoryEventLog()
-    app = create_publisher(publisher_settings(), event_log=event_log, store=store)
+    app = create_publisher(publisher_settings(), event_log=event_log, store=store, sub_log=MemorySubscriptionLog())
     runtime = app.state.runtime
     runtime.cache = MemoryLeagueCache()
     runtime.guard = OfflineGuard(runtime.guard.allow_private, [])

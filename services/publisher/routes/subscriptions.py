@@ -1,19 +1,26 @@
-"""Webhook subscriptions (admin token): create, list, read, delete; inspect and replay dead letters."""
+"""Webhook subscriptions (admin token): create, list, read, delete; inspect and replay dead letters.
+
+Create and delete write to the subscriptions topic (the source of truth, acks=all) before Redis (the working
+copy): a write the broker does not acknowledge answers 503 and nothing is stored.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.publisher.errors import NotFound
+from services.publisher.errors import NotFound, Unavailable
 from services.publisher.event_log import POSITION_PATTERN
 from services.publisher.filters import Filters
 from services.publisher.runtime import AdminDep, Runtime, RuntimeDep
 from services.publisher.signing import new_secret
 from services.publisher.subscriptions import DeadLetter, Subscription
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"], dependencies=[AdminDep])
 
@@ -58,7 +65,16 @@ async def _get(rt: Runtime, sub_id: str) -> Subscription:
 async def create(body: SubscriptionRequest, rt: RuntimeDep) -> dict:
     await rt.guard.check(body.url)
     sub = Subscription(url=body.url, filters=body.filters, description=body.description, secret=new_secret())
-    await rt.store.create(sub, body.from_position or await rt.event_log.head())
+    cursor = body.from_position or await rt.event_log.head()
+    await rt.sub_log.put(sub)  # the source of truth first: Unavailable (503) when not acknowledged
+    try:
+        await rt.store.create(sub, cursor)
+    except Exception as exc:
+        try:
+            await rt.sub_log.remove(sub.id)  # take it back, so nothing is half-stored
+        except Unavailable:
+            log.error("subscription recorded but not stored in Redis, and its removal failed", extra={"subscription": sub.id})
+        raise Unavailable(f"the subscription could not be stored ({type(exc).__name__}); try again") from exc
     return {**await _view(rt, sub), "secret": sub.secret}
 
 
@@ -74,8 +90,9 @@ async def get_one(sub_id: str, rt: RuntimeDep) -> dict:
 
 @router.delete("/{sub_id}", status_code=204, summary="Delete a subscription, its cursor and dead letters")
 async def delete(sub_id: str, rt: RuntimeDep) -> Response:
-    if not await rt.store.delete(sub_id):
-        raise NotFound(f"unknown subscription {sub_id!r}")
+    await _get(rt, sub_id)
+    await rt.sub_log.remove(sub_id)  # a tombstone first: a restore after a Redis loss will not bring it back
+    await rt.store.delete(sub_id)
     return Response(status_code=204)
 
 

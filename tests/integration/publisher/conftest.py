@@ -6,10 +6,18 @@ import uuid
 
 import pytest
 
+from shared.kafka_admin import declare
 from shared.league_cache import LeagueCache
 from shared import redis_store
 from shared.settings import RedisSettings
+from shared.topics import PUBLISHER_SUBSCRIPTIONS
 from tests.integration.publisher.publisher_live import drop_prefix
+
+
+@pytest.fixture(scope="session", autouse=True)
+def subscriptions_topic(kafka_settings) -> None:
+    """Subscriptions are recorded in their topic first; a stack declared before it existed lacks it."""
+    declare(kafka_settings, (PUBLISHER_SUBSCRIPTIONS,))
 
 
 @pytest.fixture

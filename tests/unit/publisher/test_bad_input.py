@@ -13,6 +13,7 @@ from services.publisher.errors import TargetRefused
 from services.publisher.event_log import MemoryEventLog
 from services.publisher.settings import PublisherSettings
 from services.publisher.ssrf import TargetGuard
+from services.publisher.subscription_log import MemorySubscriptionLog
 from services.publisher.subscriptions import MemorySubscriptionStore
 
 TOKEN = "unit-admin-token"
@@ -27,7 +28,7 @@ def store() -> MemorySubscriptionStore:
 async def client(store):
     settings = PublisherSettings(admin_token_sha256=sha256_hex(TOKEN), consume=False, dispatch=False,
                                  public_topic_enabled=False)
-    app = create_app(settings, event_log=MemoryEventLog(), store=store)
+    app = create_app(settings, event_log=MemoryEventLog(), store=store, sub_log=MemorySubscriptionLog())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://publisher",
                                  headers={"Authorization": f"Bearer {TOKEN}"}) as c:
         yield c

@@ -73,10 +73,15 @@ async def test_a_correlation_id_follows_one_request_from_ingest_to_delivery(pipe
         "scoring": lambda e: e["msg"] == "inputs handled",
         "publisher": lambda e: e["msg"] == "webhook delivered" and e["event_id"] == first.headers["webhook-id"],
     }
+    def inputs_handled(lines: list[dict[str, Any]]) -> int:
+        return sum(e["inputs"] for e in lines if e.get("correlation_id") == cid and e["msg"] == "inputs handled")
+
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         logs = {s: json_lines(pipeline.workdir / f"{s}.log") for s in wanted}
-        if all(any(e.get("correlation_id") == cid and ok(e) for e in logs[s]) for s, ok in wanted.items()):
+        # The scorer logs per batch, so one request's inputs may take several lines: wait for all of them.
+        if all(any(e.get("correlation_id") == cid and ok(e) for e in logs[s]) for s, ok in wanted.items()) \
+                and inputs_handled(logs["scoring"]) >= len(observations):
             break
         await asyncio.sleep(0.3)
     ours = {s: [e for e in lines if e.get("correlation_id") == cid] for s, lines in logs.items()}

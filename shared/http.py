@@ -106,9 +106,10 @@ def install_error_handlers(app) -> None:  # noqa: ANN001 - a FastAPI app
 class BodyLimit:
     """ASGI middleware: answer 413 once a request body exceeds its path's limit, declared or streamed."""
 
-    def __init__(self, app, limit_for) -> None:  # noqa: ANN001 - ASGI app; limit_for(path) -> bytes
+    def __init__(self, app, limit_for, render=None) -> None:  # noqa: ANN001 - ASGI app; limit_for(path) -> bytes
         self.app = app
         self.limit_for = limit_for
+        self.render = render or _too_large_body  # render(limit) -> the JSON body of the 413, in the service's format
 
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001
         if scope["type"] != "http":
@@ -116,7 +117,7 @@ class BodyLimit:
         limit = self.limit_for(scope["path"])
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            return await _too_large(send, limit)
+            return await _too_large(send, self.render(limit))
         seen = 0
         started = False
 
@@ -138,7 +139,7 @@ class BodyLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             if not started:
-                await _too_large(send, limit)
+                await _too_large(send, self.render(limit))
 
 
 class _BodyTooLarge(Exception):
@@ -158,10 +159,16 @@ def _too_large_response(limit: int) -> JSONResponse:
     return JSONResponse(_too_large_body(limit), status_code=413)
 
 
-async def _too_large(send, limit: int) -> None:  # noqa: ANN001
+def body_limit_of(exc: Exception) -> int | None:
+    """The limit a request body passed, when FastAPI's 400 for an unreadable body was BodyLimit's stop."""
+    cause = exc.__cause__
+    return cause.limit if isinstance(cause, _BodyTooLarge) else None
+
+
+async def _too_large(send, payload: dict) -> None:  # noqa: ANN001
     import json
 
-    body = json.dumps(_too_large_body(limit)).encode()
+    body = json.dumps(payload).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from shared import redis_store
-from shared.http import operational_router
+from shared.http import BodyLimit, operational_router
 from shared.league_cache import LeagueCache
 from shared.methodology.register import load_trust_register
 
@@ -119,6 +119,7 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
     app.state.runtime = runtime
     app.state.recovery, app.state.consumer_status = recovery, status
     errors.install(app)
+    app.add_middleware(BodyLimit, limit_for=lambda path: settings.max_body_bytes, render=errors.too_large)
     checks = {"redis": lambda: redis_store.answers(redis)}
     if settings.consume:  # a consuming instance is healthy once it consumes and Redis holds its state
         checks["consumer"] = _const(lambda: status.running)

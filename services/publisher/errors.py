@@ -13,8 +13,17 @@ Transient delivery failures are not exceptions here: the dispatcher retries them
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.http import body_limit_of
+
+
+def too_large(limit: int) -> dict[str, str]:
+    """The 413 body, in the publisher's error format."""
+    return {"detail": f"request body exceeds {limit} bytes"}
 
 
 class PublisherError(Exception):
@@ -56,6 +65,13 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, Unavailable):
             headers = {"Retry-After": "5"}
         return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        limit = body_limit_of(exc)
+        if limit is not None:  # a streamed body passed the limit while FastAPI read it
+            return JSONResponse(too_large(limit), status_code=413)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

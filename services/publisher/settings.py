@@ -24,6 +24,8 @@ class PublisherSettings(BaseSettings):
     # Admin API (subscriptions). Unset outside production: a token in <local_dir>/publisher-admin-token.
     admin_token_sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
 
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="largest request body (admin API); 413 above")
+
     # Webhooks
     webhook_allow_private_targets: bool = False
     webhook_allowlist: str = Field(default="", description="comma-separated CIDRs or host names always allowed")

@@ -178,7 +178,7 @@ def test_other_content_types_are_refused(publisher, content_type):
 @given(size=st.integers(256 * 1024, 2 * 1024 * 1024), url=st.sampled_from(["http://127.0.0.1/", "ftp://8.8.8.8/", "x"]))
 def test_a_large_body_with_a_bad_url_stores_nothing(publisher, size, url):
     before = publisher.stored()
-    publisher_rejection(create(publisher, json_bytes({"url": url, "description": "d" * size})), 422)
+    publisher_rejection(create(publisher, json_bytes({"url": url, "description": "d" * size})), 413)
     assert publisher.stored() == before
 
 

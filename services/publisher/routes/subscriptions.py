@@ -28,9 +28,10 @@ router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"], dependenc
 class SubscriptionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(description="http(s) target; private and loopback addresses are refused unless allowed")
+    url: str = Field(max_length=2048,
+                     description="http(s) target; private and loopback addresses are refused unless allowed")
     filters: Filters = Field(default_factory=Filters)
-    description: str = ""
+    description: str = Field(default="", max_length=1000)
     from_position: str | None = Field(
         default=None, pattern=POSITION_PATTERN, examples=["1718000000000-0"],
         description="event-log position to start after (default: only events from now on)")

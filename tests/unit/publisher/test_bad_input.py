@@ -75,3 +75,26 @@ async def test_last_event_ids_that_are_not_stream_ids_are_400(client, position):
     async with asyncio.timeout(30):  # not a time limit under test: accepting one would open an endless stream
         response = await client.get("/v1/stream", params={"last_event_id": position})
     assert response.status_code == 400 and "event-log position" in response.json()["detail"]
+
+
+async def test_an_oversized_body_is_413_declared_or_streamed_and_nothing_is_stored(client, store):
+    big = b'{"url": "https://8.8.8.8/hook", "description": "' + b"x" * 70_000 + b'"}'
+    declared = await client.post("/v1/subscriptions", content=big, headers={"Content-Type": "application/json"})
+
+    async def chunks():
+        for i in range(0, len(big), 8192):
+            yield big[i:i + 8192]
+
+    streamed = await client.post("/v1/subscriptions", content=chunks(), headers={"Content-Type": "application/json"})
+    for response in (declared, streamed):
+        assert response.status_code == 413
+        assert response.json() == {"detail": "request body exceeds 65536 bytes"}
+    assert store.subs == {}
+
+
+@pytest.mark.parametrize("body", [{"url": "https://8.8.8.8/" + "a" * 2100},
+                                  {"url": "https://8.8.8.8/hook", "description": "d" * 1001}])
+async def test_overlong_subscription_fields_are_422(client, store, body):
+    response = await client.post("/v1/subscriptions", json=body)
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"][0] == "body"
+    assert store.subs == {}

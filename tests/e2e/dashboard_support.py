@@ -51,6 +51,23 @@ def league(slug: str = LEAGUE) -> dict[str, Any]:
     return answer.json()
 
 
+def settled_league(slug: str = LEAGUE, timeout: float = 60, quiet_s: float = 1.0) -> dict[str, Any]:
+    """The league table once it exists and its version has held for ``quiet_s``: the stack may still be
+    scoring the data loaded just before the tier started."""
+    deadline, last, since = time.monotonic() + timeout, None, time.monotonic()
+    while time.monotonic() < deadline:
+        answer = httpx.get(f"{PUBLISHER}/v1/leagues/{slug}", timeout=10)
+        if answer.status_code == 200:
+            table = answer.json()
+            if last is None or table["version"] != last["version"]:
+                last, since = table, time.monotonic()
+            elif time.monotonic() - since >= quiet_s:
+                return table
+        time.sleep(0.25)
+    pytest.fail(f"the {slug} table did not settle within {timeout:.0f} s (last version "
+                f"{None if last is None else last['version']})")
+
+
 def explanation(code: str) -> dict[str, Any] | None:
     answer = httpx.get(f"{PUBLISHER}/v1/trusts/{code}", timeout=10)
     return answer.json() if answer.status_code == 200 else None

@@ -9,14 +9,14 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.e2e.dashboard_support import (
-    ARTIFACTS, LEAGUE, PUBLISHER, chromium, league, plan_segment_change, post_observations, wait_for,
+    ARTIFACTS, LEAGUE, PUBLISHER, chromium, league, plan_segment_change, post_observations, settled_league, wait_for,
 )
 
 PIPELINE_TIMEOUT_S = 60
 
 
 def test_segment_change_reaches_the_open_page_without_reload():
-    snapshot = league(LEAGUE)
+    snapshot = settled_league(LEAGUE)
     plan = plan_segment_change(snapshot)
     ARTIFACTS.mkdir(exist_ok=True)
 

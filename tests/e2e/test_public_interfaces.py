@@ -24,28 +24,22 @@ from services.publisher.auth import sha256_hex
 from shared.events import ChangeEvent
 from tests.integration.pipeline.helpers import fold, fold_mismatches, send_async
 from tests.integration.publisher.publisher_live import AUTH, TOKEN, Receiver, receiver
-from tests.support.pipeline import Pipeline
+from tests.support.pipeline import Pipeline, running
 from tests.support.streams import COMPARED, expected, explanation_mismatches, generate, mismatches
 
 SEED, ITEMS = 23, 300
 DEADLINE_S = 45  # for everything to settle after the last request (each check polls until then)
 CHANGE_TYPES = {f"uk.nhs.nof.{t}" for t in ("assessment.changed", "segment.changed", "rank.changed")}
-# What an explanation must agree on with the table and the batch; rank_range is checked apart (see below).
+# What an explanation must agree on with the table and the batch.
 EXPLAINED = (*COMPARED, "metric_scores")
 
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     # The admin token is configured the production way (its SHA-256 in the environment).
-    p = Pipeline(tmp_path_factory.mktemp("public-interfaces"),
-                 extra_env={"NOF_PUBLISHER_ADMIN_TOKEN_SHA256": sha256_hex(TOKEN)})
-    try:
-        p.declare_topics()
-        for service in ("ingest", "scoring", "publisher"):
-            p.start(service)
+    with running(tmp_path_factory.mktemp("public-interfaces"),
+                 extra_env={"NOF_PUBLISHER_ADMIN_TOKEN_SHA256": sha256_hex(TOKEN)}) as p:
         yield p
-    finally:
-        p.cleanup()
 
 
 @dataclass

@@ -20,21 +20,15 @@ import pytest
 
 from services.publisher.auth import sha256_hex
 from tests.integration.publisher.publisher_live import AUTH, TOKEN, receiver
-from tests.support.pipeline import Pipeline
+from tests.support.pipeline import Pipeline, running
 from tests.support.streams import generate
 
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
-    p = Pipeline(tmp_path_factory.mktemp("correlation"),
-                 extra_env={"NOF_PUBLISHER_ADMIN_TOKEN_SHA256": sha256_hex(TOKEN)})
-    try:
-        p.declare_topics()
-        for service in ("ingest", "scoring", "publisher"):
-            p.start(service)
+    with running(tmp_path_factory.mktemp("correlation"),
+                 extra_env={"NOF_PUBLISHER_ADMIN_TOKEN_SHA256": sha256_hex(TOKEN)}) as p:
         yield p
-    finally:
-        p.cleanup()
 
 
 def json_lines(path: Path) -> list[dict[str, Any]]:

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +174,17 @@ class Pipeline:
             return records
         finally:
             consumer.close()
+
+
+@contextmanager
+def running(workdir: Path, services: tuple[str, ...] = SERVICES, extra_env: dict[str, str] | None = None
+            ) -> Iterator[Pipeline]:
+    """A pipeline with its topics declared and ``services`` started; cleaned up afterwards."""
+    p = Pipeline(workdir, extra_env=extra_env)
+    try:
+        p.declare_topics()
+        for service in services:
+            p.start(service)
+        yield p
+    finally:
+        p.cleanup()

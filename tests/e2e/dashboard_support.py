@@ -22,6 +22,7 @@ from tests.e2e.stack import LOCAL_DIR, url
 ROOT = Path(__file__).resolve().parents[2]
 INGEST = url("ingest")
 PUBLISHER = url("publisher")
+SCORING = url("scoring")
 INGEST_KEY_FILE = LOCAL_DIR / "ingest-dev-key"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -51,9 +52,17 @@ def league(slug: str = LEAGUE) -> dict[str, Any]:
     return answer.json()
 
 
+def scorer_lag() -> float | None:
+    """Input records the scorer has not committed yet, summed over partitions (None before it reports any)."""
+    lags = [float(line.rpartition(" ")[2]) for line in httpx.get(f"{SCORING}/metrics", timeout=10).text.splitlines()
+            if line.startswith("nof_scoring_consumer_lag{")]
+    return sum(lags) if lags else None
+
+
 def settled_league(slug: str = LEAGUE, timeout: float = 60, quiet_s: float = 1.0) -> dict[str, Any]:
-    """The league table once it exists and its version has held for ``quiet_s``: the stack may still be
-    scoring the data loaded just before the tier started."""
+    """The league table once the scorer has consumed every input (the stack may still be scoring the data
+    loaded just before the tier started) and the table's version has then held for ``quiet_s``."""
+    wait_for(lambda: True if scorer_lag() == 0 else None, timeout, "the scorer to consume every input")
     deadline, last, since = time.monotonic() + timeout, None, time.monotonic()
     while time.monotonic() < deadline:
         answer = httpx.get(f"{PUBLISHER}/v1/leagues/{slug}", timeout=10)

@@ -80,7 +80,7 @@ class ScoringRuntime:
         self.gaps: dict[tuple[str, int], int] = {}  # partitions to seek back to their expected offset
         self.inflight: list[Awaitable[Any]] = []  # event and dead-letter sends of the current batch
         self.outboxed: list[tuple[int, str]] = []  # outbox entries of the current batch, deleted once sent
-        self.dirty: dict[tuple[str, str], set[str]] = defaultdict(set)  # (pk, league) -> trust codes
+        self.dirty: set[tuple[str, str]] = set()  # (pk, league) changed since the last Redis write
         self.full: set[tuple[str, str]] = set()  # leagues to rewrite whole
         self.history: list[tuple[str, dict[str, Any]]] = []
         self.waiting: dict[str, list[float]] = defaultdict(list)  # league -> accepted_at of unwritten inputs
@@ -196,8 +196,8 @@ class ScoringRuntime:
                 await self._send_events(league, events)
                 self.outboxed.append((record.partition, state.outbox_key(pk, league, version)))
             metrics.LEAGUE_VERSION.labels(league).set(version)
-        for league, codes in outcome.dirty.items():
-            self.dirty[(pk, league)].update(codes)
+        for league in outcome.dirty:
+            self.dirty.add((pk, league))
             self.waiting[league].append(event.accepted_at.timestamp())
         self.history.extend(outcome.history)
         metrics.INPUTS.labels(event.type, "applied" if outcome.events else "no_change").inc()
@@ -235,7 +235,7 @@ class ScoringRuntime:
         if self.cache is None:
             return 0
         written = 0
-        for pk, league in sorted(set(self.dirty) | self.full):
+        for pk, league in sorted(self.dirty | self.full):
             scorer = self.scorers.get(pk)
             if scorer is None:
                 continue
@@ -252,7 +252,7 @@ class ScoringRuntime:
                 self.full.add((pk, league))  # what was not written is compared against nothing next time
                 raise
             self.full.discard((pk, league))
-            self.dirty.pop((pk, league), None)
+            self.dirty.discard((pk, league))
             metrics.CACHE_WRITE_SECONDS.observe(time.perf_counter() - started)
             now = datetime.now(timezone.utc).timestamp()
             for accepted in self.waiting.pop(league, ()):

@@ -87,11 +87,11 @@ class IncrementalEngine:
 
     # -- the cascade ----------------------------------------------------------------------
     def _group(self, metric: MetricDefinition, league: str) -> MetricGroup:
-        scope = league if metric.comparison_group == BY_TRUST_TYPE else ALL_LEAGUES_KEY
-        group = self._groups.get((scope, metric.id))
+        key = group_key(metric, league)
+        group = self._groups.get(key)
         if group is None:
             m = self.methodology
-            group = self._groups[(scope, metric.id)] = MetricGroup(
+            group = self._groups[key] = MetricGroup(
                 metric, m.mapping_of(metric), m.min_peers)
         return group
 
@@ -277,6 +277,11 @@ class IncrementalEngine:
             intensive=self._store.intensive.get(code, False))
 
 
+def group_key(metric: MetricDefinition, league: str) -> tuple[str, str]:
+    """Which comparison group a league's value of a metric is placed in (§2): its league's, or all leagues'."""
+    return (league if metric.comparison_group == BY_TRUST_TYPE else ALL_LEAGUES_KEY, metric.id)
+
+
 class _GroupPositions:
     """Positions read from the engine's metric groups, and a version that stands for them: a
     group's positions are unchanged while its version is (explanation lines are reused then)."""
@@ -285,8 +290,7 @@ class _GroupPositions:
         self.groups, self.fallback = groups, fallback
 
     def _group(self, metric: MetricDefinition, league: str) -> MetricGroup | None:
-        scope = league if metric.comparison_group == BY_TRUST_TYPE else ALL_LEAGUES_KEY
-        return self.groups.get((scope, metric.id))
+        return self.groups.get(group_key(metric, league))
 
     def __call__(self, metric: MetricDefinition, league: str, code: str, value: Fraction) -> tuple[Fraction, int]:
         group = self._group(metric, league)

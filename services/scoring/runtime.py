@@ -76,7 +76,6 @@ class ScoringRuntime:
         self.scorers: dict[str, PartitionScorer] = {}
         self.applied: dict[tuple[str, int], int] = {}  # (topic, partition) -> last applied offset
         self.expected: dict[tuple[str, int], int] = {}  # (topic, partition) -> the next offset to apply
-        self.unmarked: dict[tuple[str, int], int] = {}  # applied offsets not yet written to the table
         self.gaps: dict[tuple[str, int], int] = {}  # partitions to seek back to their expected offset
         self.inflight: list[Awaitable[Any]] = []  # event and dead-letter sends of the current batch
         self.outboxed: list[tuple[int, str]] = []  # outbox entries of the current batch, deleted once sent
@@ -93,7 +92,6 @@ class ScoringRuntime:
         """Rebuild the scorers of the partitions this worker owns from the recovered table."""
         self.scorers.clear()
         self.dirty.clear()
-        self.unmarked.clear()  # a partition may have moved: its next owner reads past the last marker again
         items = list(self.store.items())
         self.applied = {tp: off for tp, off in state.applied_offsets(items).items() if owns_partition(tp[1])}
         owned = state.group_by_partition_key(items, owns=lambda pk: owns_partition(self.partition_of(pk)))
@@ -146,19 +144,13 @@ class ScoringRuntime:
         await self._handle(record)
         self.applied[tp] = record.offset
         self.expected[tp] = record.offset + 1
-        self.unmarked[tp] = record.offset
+        self.store.put(record.partition, state.applied_key(record.topic, record.partition), str(record.offset).encode())
 
     async def commit_batch(self) -> None:
         """Wait until every state write and every send so far is acknowledged, then drop the outbox
         entries whose events are now on the topic."""
         # Take this moment's sends and outbox entries together: records handled while we wait are
         # the next call's business.
-        # The applied offsets go last, once per batch and partition: each follows every write of the
-        # records it covers in that partition's changelog. After a crash the records past a marker are
-        # read again, and those whose writes survived are skipped as already seen.
-        for (topic, partition), offset in sorted(self.unmarked.items()):
-            self.store.put(partition, state.applied_key(topic, partition), str(offset).encode())
-        self.unmarked.clear()
         inflight, self.inflight = self.inflight, []
         outboxed, self.outboxed = self.outboxed, []
         await self.store.sync()

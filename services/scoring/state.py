@@ -13,13 +13,12 @@ hold exactly the leagues it scores:
     {pk}|outbox|{league}|{version:012d}       ChangeEvent JSON list not yet acknowledged by the broker
     ~applied|{topic}|{partition}              offset of the last input record applied from that partition
 
-The outbox is written before the state it explains, all to the changelog partition of the input being
-handled (the producer keeps one partition's records in order), and the applied offset once per batch,
-after every write of the records it covers. So after a crash: a state record that survived implies its
-events survived too (in the outbox, if not on the topic yet); an input at or below the applied offset is
-already in the state and is skipped unread when the uncommitted tail of the input topic is read again;
-and an input past it whose writes survived is skipped by its seen mark, so a replayed input superseded
-by a later revision is never applied a second time to undo the revision.
+The outbox is written before the state it explains, and the applied offset after it, all to the
+changelog partition of the input being handled (the producer keeps one partition's records in order).
+So after a crash: a state record that survived implies its events survived too (in the outbox, if not
+on the topic yet), and an input at or below the applied offset is already in the state and is skipped
+when the uncommitted tail of the input topic is read again. Without that marker a replayed input
+superseded by a later revision would be applied a second time and undo the revision.
 """
 
 from __future__ import annotations

@@ -775,7 +775,7 @@ NOTES = """\
   other work on them would be included).
 - What limits throughput and latency: the scoring worker, one process on one core. In the
   throughput runs it costs about 0.8 ms of CPU per input, of which the engine (apply ms/obs) is
-  a fifth; the rest is faust and aiokafka per record (the stream, up to four changelog writes and about
+  a fifth; the rest is faust and aiokafka per record (the stream, up to five changelog writes and about
   one change event per input, each a produce call), and the Redis writes. A Redis write builds
   the league snapshot (likely ranges by bootstrap for every trust whose scores moved) and
   re-checks every trust's explanation, writing those that changed; it runs on the worker's event

@@ -275,7 +275,7 @@ def pct(values: list[float], q: float) -> float:
 def scorer_costs(samples: int = 2_000) -> dict:
     """CPU cost of the scorer's pure steps on the same register and baseline: applying one input
     (engine + events), and building what a Redis flush writes: the league snapshot and one trust
-    explanation (services/scoring/runtime.py flush_cache)."""
+    explanation (services/scoring/read_model.py)."""
     from services.ingest.accept import Acceptor
     from services.ingest.schemas import ObservationIn
     from services.scoring.scorer import PartitionScorer

@@ -76,8 +76,21 @@ class TrustRegistered(Event):
     correlation_id: str | None = None
 
 
+class ObservationsReceived(Event):
+    """Observations of one league accepted in one request, as one record: ingest publishes a request's
+    observations this way (at most ``MAX_BATCHED_OBSERVATIONS`` a record). Each keeps its own id, cause and
+    dead letter; the record is only the envelope."""
+
+    type: Literal["observations.received"] = "observations.received"
+    observations: list[ObservationReceived] = Field(min_length=1)
+    correlation_id: str | None = None
+
+
+#: The most observations one ObservationsReceived record carries (about 400 bytes each before gzip).
+MAX_BATCHED_OBSERVATIONS = 500
+
 InputEvent = Annotated[
-    Union[ObservationReceived, FinanceStatusChanged, IntensiveSupportChanged, TrustRegistered],
+    Union[ObservationReceived, ObservationsReceived, FinanceStatusChanged, IntensiveSupportChanged, TrustRegistered],
     Field(discriminator="type"),
 ]
 INPUT_ADAPTER: TypeAdapter[InputEvent] = TypeAdapter(InputEvent)
@@ -86,6 +99,11 @@ INPUT_ADAPTER: TypeAdapter[InputEvent] = TypeAdapter(InputEvent)
 def decode_input(raw: bytes) -> InputEvent:
     """Decode one input record; raises pydantic.ValidationError naming the field and reason."""
     return INPUT_ADAPTER.validate_json(raw)
+
+
+def single_inputs(event: InputEvent) -> list:
+    """The inputs one record carries, in order: the observations of a batch record, else the record itself."""
+    return list(event.observations) if isinstance(event, ObservationsReceived) else [event]
 
 
 class Cause(Event):

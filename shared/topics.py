@@ -105,13 +105,15 @@ PUBLIC_EVENTS = TopicSpec(
 
 # faust names changelogs "<app id>-<table>-changelog"; declaring them keeps partitions and compaction ours.
 SCORER_STATE_CHANGELOG = TopicSpec(
-    name=f"{SCORING_APP_ID}-league_inputs-changelog",
+    name=f"{SCORING_APP_ID}-league_state-changelog",
     partitions=INPUT_PARTITIONS,
-    key="input key (league|trust|metric|period and similar)",
-    value="the scorer's latest accepted input for that key",
-    description="Changelog of the scorer's input table: restart recovery without replaying history.",
+    key="state key (league|obs|trust|metric|period and similar), or ~commit|<input partition>",
+    value="the latest input for that key with the ids applied to it; a commit record per input partition",
+    description="Changelog of the scorer's state table: restart recovery without replaying history.",
     compacted=True,
     internal=True,
+    # A commit record carries its batch's change events (services/scoring/recorder.py).
+    extra_config={"max.message.bytes": str(16 * 1024 * 1024)},
 )
 
 PUBLISHER_SUBSCRIPTIONS = TopicSpec(

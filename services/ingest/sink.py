@@ -18,7 +18,7 @@ from kafka.errors import KafkaError
 from services.ingest.accept import Keyed
 from services.ingest.metrics import PRODUCE_LATENCY
 from shared.errors import Unavailable
-from shared.events import ObservationReceived
+from shared.events import MAX_BATCHED_OBSERVATIONS, ObservationReceived, ObservationsReceived
 from shared.kafka_admin import broker_answers
 from shared.kafka_producer import make_producer
 from shared.settings import KafkaSettings
@@ -30,6 +30,27 @@ log = logging.getLogger(__name__)
 
 def topic_for(record: Keyed) -> str:
     return OBSERVATIONS.name if isinstance(record.event, ObservationReceived) else TRUST_STATUS.name
+
+
+def wire_records(records: Sequence[Keyed]) -> list[tuple[str, bytes, bytes, str | None]]:
+    """(topic, key, value, correlation id) to produce for a request's inputs: its observations of one league
+    as one ObservationsReceived record (in order, at most MAX_BATCHED_OBSERVATIONS a record; a lone one as
+    itself), every other input as its own record. The scorer pays its per-record costs once per league
+    and request, not once per observation."""
+    out: list[tuple[str, bytes, bytes, str | None]] = []
+    groups: dict[str, list[ObservationReceived]] = {}
+    for r in records:
+        if isinstance(r.event, ObservationReceived):
+            groups.setdefault(r.key, []).append(r.event)
+        else:
+            out.append((topic_for(r), r.key.encode(), r.event.to_bytes(), r.event.correlation_id))
+    for key, observations in groups.items():
+        for i in range(0, len(observations), MAX_BATCHED_OBSERVATIONS):
+            chunk = observations[i:i + MAX_BATCHED_OBSERVATIONS]
+            cid = chunk[0].correlation_id
+            event = chunk[0] if len(chunk) == 1 else ObservationsReceived(observations=chunk, correlation_id=cid)
+            out.append((OBSERVATIONS.name, key.encode(), event.to_bytes(), cid))
+    return out
 
 
 class InputSink(Protocol):
@@ -87,8 +108,8 @@ class KafkaInputSink:
             raise Unavailable("Kafka is unavailable; nothing was accepted", retry_after_s=5)
         started = time.perf_counter()
         try:
-            futures = [producer.send(topic_for(r), key=r.key.encode(), value=r.event.to_bytes(),
-                                     headers=kafka_headers(r.event.correlation_id)) for r in records]
+            futures = [producer.send(topic, key=key, value=value, headers=kafka_headers(cid))
+                       for topic, key, value, cid in wire_records(records)]
             producer.flush(timeout=timeout_s)
             for future in futures:
                 future.get(timeout=max(0.1, timeout_s - (time.perf_counter() - started)))

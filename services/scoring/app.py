@@ -1,9 +1,14 @@
-"""Scoring service composition root: the faust app, its input agent, table, timers and web endpoints.
+"""Scoring service composition root: the faust app, its input agent, state table, timers and web pages.
 
 Partitioning: every input is keyed by its league's partition key (see Methodology.partition_key), so
 one league's inputs arrive in order at exactly one worker, which owns that league's table partition
 and engine. Workers scale with partitions up to one per league; the table's changelog is
 co-partitioned with both input topics (shared/topics.py).
+
+Positions (docs/ARCHITECTURE.md, "Where a partition resumes"): the scorer's own commit records say where
+each input partition resumes. When partitions are assigned, the worker recovers its state and commits
+those positions to its consumer group before faust seeks to the group's offsets, so faust itself starts
+each partition exactly there; nothing seeks while a fetch is in flight.
 """
 
 from __future__ import annotations
@@ -17,17 +22,34 @@ import faust
 from faust.types import TP
 
 from services.scoring import metrics
-from services.scoring.runtime import FlushPacer, Record, ScoringRuntime
+from services.scoring.batcher import Batcher
+from services.scoring.progress import Progress
+from services.scoring.read_model import FlushPacer, ReadModelWriter
+from services.scoring.recorder import ProcessRecorder
 from services.scoring.settings import ScoringSettings
-from services.scoring.store import FaustTableStore
 from services.scoring.trail import InputTrail
+from services.scoring.worker import Record, ScoringWorker
 from shared import redis_store
 from shared.league_cache import LeagueCache
 from shared.methodology import get_methodology
 from shared.telemetry import logging_config, metrics_payload
-from shared.topics import CHANGES, INPUT_PARTITIONS, OBSERVATIONS, SCORING_APP_ID, TRUST_STATUS
+from shared.topics import CHANGES, INPUT_PARTITIONS, OBSERVATIONS, SCORER_STATE_CHANGELOG, SCORING_APP_ID, TRUST_STATUS
 
 log = logging.getLogger(__name__)
+
+INPUT_TOPICS = (OBSERVATIONS.name, TRUST_STATUS.name)
+#: The largest record the scorer writes: a commit record (events of a batch, gzip on the wire).
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+
+
+class ProducerSink:
+    """Sends through faust's producer directly (not the Topic path: no per-record faust bookkeeping)."""
+
+    def __init__(self, app: faust.App) -> None:
+        self.app = app
+
+    async def send(self, topic: str, key: bytes, value: bytes | None, partition: int | None = None):  # noqa: ANN201
+        return await self.app.producer.send(topic, key, value, partition, None, None)
 
 
 def create_app(settings: ScoringSettings | None = None) -> faust.App:
@@ -35,10 +57,8 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
     app = faust.App(
         SCORING_APP_ID,
         broker=[f"kafka://{s}" for s in settings.common.kafka.bootstrap_list],
-        # The table lives in memory and is recovered from its compacted changelog: FaustTableStore
-        # writes each key to an explicit changelog partition, which faust's RocksDB store cannot
-        # follow (it files keys by the current event's partition and can run ahead of the changelog
-        # after a SIGKILL). See docs/ARCHITECTURE.md.
+        # The table lives in memory and is recovered from its compacted changelog, which the worker
+        # writes itself, per input partition (services/scoring/recorder.py). See docs/ARCHITECTURE.md.
         store="memory://",
         datadir=settings.state_dir,
         web_host=settings.host,
@@ -49,7 +69,12 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         producer_acks=-1,
         producer_compression_type="gzip",
         producer_linger_ms=2,
+        producer_max_request_size=MAX_RECORD_BYTES,
+        consumer_max_fetch_size=MAX_RECORD_BYTES,
         table_standby_replicas=0,
+        # The scorer's positions are its own (commit records), so a rebalance need not wait for faust's
+        # unacknowledged events: the revoke handler finishes the batch in hand instead.
+        stream_wait_empty=False,
         broker_session_timeout=10.0,  # a worker killed without leaving the group is replaced within ~10 s
         broker_heartbeat_interval=2.0,
         consumer_auto_offset_reset="earliest",
@@ -57,98 +82,122 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         # the correlation id, as every service logs.
         logging_config=logging_config("scoring", settings.common.log_level, settings.common.log_json),
     )
-    inputs = app.topic(OBSERVATIONS.name, TRUST_STATUS.name, key_serializer="raw", value_serializer="raw",
+    inputs = app.topic(*INPUT_TOPICS, key_serializer="raw", value_serializer="raw",
                        partitions=INPUT_PARTITIONS, internal=False)
-    table = app.Table("league_inputs", key_type=str, value_type=bytes, partitions=INPUT_PARTITIONS)
-    sinks = {name: app.topic(name, key_serializer="raw", value_serializer="raw")
-             for name in (CHANGES.name, f"{OBSERVATIONS.name}.dlq", f"{TRUST_STATUS.name}.dlq")}
+    table = app.Table("league_state", key_type=str, value_type=bytes, partitions=INPUT_PARTITIONS)
     redis = redis_store.connect(settings.common.redis)
-
-    async def send(topic: str, key: bytes, value: bytes):  # noqa: ANN202 - returns the ack future
-        return await sinks[topic].send(key=key, value=value)
-
-    runtime = ScoringRuntime(get_methodology(settings.methodology), FaustTableStore(table), send,
-                             LeagueCache(redis, settings.common.redis.key_prefix), CHANGES.name, INPUT_PARTITIONS)
-    app.scoring_runtime = runtime  # tests and the web views read it
-    recovered = asyncio.Event()  # the agent waits for the rebuild, so no record meets a stale engine
+    sink = ProducerSink(app)
+    worker = ScoringWorker(get_methodology(settings.methodology),
+                           ProcessRecorder(sink, SCORER_STATE_CHANGELOG.name, table.data),
+                           sink, CHANGES.name, INPUT_PARTITIONS, settings.batch_events_max)
+    writer = ReadModelWriter(worker, LeagueCache(redis, settings.common.redis.key_prefix))
+    progress = Progress(settings.stall_after_s)
     trail = InputTrail()  # one log line per correlation id per batch (services/scoring/trail.py)
+    recovered = asyncio.Event()  # no batch meets a stale engine: they wait for the rebuild
+    repositioning: set[tuple[str, int]] = set()
+    app.scoring_worker = worker  # tests and the web views read it
 
-    # One record at a time (faust issue 606: a higher concurrency can commit past unprocessed records).
-    # The scorer's own applied offsets, not the group's committed offsets, say where each partition
-    # resumes (see reposition below), so acknowledging a record before its writes are durable loses
-    # nothing; commit_batch still waits for the broker now and then, to retire outbox entries.
+    async def process(events: list) -> None:
+        await recovered.wait()
+        for event in events:
+            m = event.message
+            trail.note(m.headers, m.topic, m.partition, m.offset)
+        handled = trail.take()
+        done = await worker.process(
+            [Record(e.message.topic, e.message.partition, e.message.offset, e.key, e.value) for e in events])
+        trail.emit(handled)
+        progress.track(worker.positions, time.monotonic())
+        for tp, expected in done.gaps.items():
+            if tp not in repositioning:
+                asyncio.ensure_future(reposition(tp, expected))
+
+    batcher = Batcher(process, settings.batch_max, settings.batch_max_bytes, settings.batch_within_s)
+
+    # One agent, one record at a time into the batcher (faust issue 606: a higher concurrency can commit
+    # past unprocessed records). noack: an event is acknowledged only once its batch is durable.
     @app.agent(inputs, concurrency=1)
     async def score(stream):  # noqa: ANN001
-        pending, last_sync = 0, time.monotonic()
-        async for event in stream.events():
-            await recovered.wait()
-            m = event.message
-            await runtime.handle(Record(m.topic, m.partition, m.offset, event.key, event.value))
-            trail.note(m.headers, m.topic, m.partition, m.offset)
-            pending += 1
-            if pending >= settings.batch_max or time.monotonic() - last_sync >= settings.batch_within_s:
-                handled = trail.take()
-                await runtime.commit_batch()
-                trail.emit(handled)
-                pending, last_sync = 0, time.monotonic()
-            for (topic, partition), offset in runtime.gaps.items():
-                log.warning("re-reading a partition from its next unapplied offset",
-                            extra={"topic": topic, "partition": partition, "offset": offset})
-                await app.consumer.seek(TP(topic, partition), offset)
-            runtime.gaps.clear()
+        async for event in stream.noack().events():
+            await batcher.add(event, len(event.value or b""))
+
+    @app.timer(settings.batch_within_s / 2)
+    async def close_batches() -> None:
+        await batcher.tick()
 
     @app.on_partitions_revoked.connect
     async def on_revoked(sender, revoked, **kwargs) -> None:  # noqa: ANN001
+        if recovered.is_set():
+            await batcher.flush()  # what this worker applied is durable before another may take it over
         recovered.clear()
 
     @app.on_rebalance_complete.connect
     async def on_rebalanced(sender, **kwargs) -> None:  # noqa: ANN001
         owned = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == OBSERVATIONS.name}
         gc.unfreeze()  # the previous engine may now be garbage: let the collector see it again
-        runtime.rebuild(owns_partition=owned.__contains__)
+        resume = worker.recover(owned, INPUT_TOPICS)
+        fresh = [TP(t, p) for (t, p), offset in resume.items() if offset is None]
+        if fresh:
+            for tp, offset in (await app.consumer.earliest_offsets(*fresh)).items():
+                worker.start_at((tp.topic, tp.partition), offset)
+                resume[(tp.topic, tp.partition)] = offset
+        # faust seeks to the group's committed offsets right after this handler returns (before any
+        # fetch): make them the durable positions, so the seek is the only one and lands exactly there.
+        if resume and not await app.consumer._commit({TP(t, p): o for (t, p), o in resume.items()}):
+            log.warning("could not commit the recovered positions; faust resumes from the group's offsets")
         # The rebuilt engine is most of the heap and lives until the next rebalance: keep it out of
         # the collector's full scans, which otherwise cost the worker about a tenth of its time under load.
         gc.collect()
         gc.freeze()
-        await runtime.resend_outbox()
-        # faust seeks to its committed offsets after this handler; the scorer's own applied offsets
-        # are the truth, so it seeks again once faust is done, before the agent may run.
-        asyncio.ensure_future(reposition({TP(t, p) for t in (OBSERVATIONS.name, TRUST_STATUS.name) for p in owned}))
-
-    async def reposition(tps: set) -> None:  # noqa: ANN001 - faust TPs
-        await app.tables.recovery.completed.wait()
-        earliest = await app.consumer.earliest_offsets(*tps) if tps else {}
-        targets = runtime.resume_from({(tp.topic, tp.partition): off for tp, off in earliest.items()})
-        committed = dict(app.consumer._committed_offset)  # what faust just sought to
-        for (topic, partition), offset in targets.items():
-            tp = TP(topic, partition)
-            # Behind the applied offset is fine (handle() skips what is already applied); only a group
-            # offset past it, or none at all, needs a seek. Seeking no more than that keeps clear of
-            # an aiokafka fetcher race that a seek during a fetch can trigger.
-            if committed.get(tp) is None or committed[tp] > offset:
-                await app.consumer.seek(tp, offset)
+        await worker.resend()
+        progress.forget(set(worker.positions))
+        progress.track(worker.positions, time.monotonic())
+        progress.restart_clock(time.monotonic())
         recovered.set()
+
+    async def reposition(tp: tuple[str, int], expected: int) -> None:
+        """A record arrived past the next offset to apply. Either retention deleted what lies between
+        (continue from the earliest record), or the partition is sought back once, after pausing it long
+        enough for records of earlier fetches to drain (they are skipped meanwhile)."""
+        repositioning.add(tp)
+        ftp = TP(*tp)
+        try:
+            earliest = (await app.consumer.earliest_offsets(ftp)).get(ftp, 0)
+            if earliest > expected:
+                metrics.RETENTION_SKIPS.labels(tp[0], str(tp[1])).inc(earliest - expected)
+                log.warning("records deleted by retention before they were applied; continuing after them",
+                            extra={"topic": tp[0], "partition": tp[1], "from": expected, "to": earliest})
+                worker.skip_to(tp, earliest)
+                return
+            metrics.REPOSITIONS.labels(tp[0], str(tp[1])).inc()
+            log.warning("a record arrived past the next offset to apply; seeking the partition back once",
+                        extra={"topic": tp[0], "partition": tp[1], "offset": expected})
+            app.consumer.pause_partitions([ftp])
+            await asyncio.sleep(settings.reposition_drain_s)
+            await app.consumer.seek(ftp, worker.positions.get(tp, expected))
+            app.consumer.resume_partitions([ftp])
+            await asyncio.sleep(settings.reposition_drain_s)  # the refetch arrives before another gap counts
+        finally:
+            repositioning.discard(tp)
 
     pacer = FlushPacer(settings.cache_flush_max_share)
 
     @app.timer(settings.cache_flush_interval_s)
     async def flush_cache() -> None:
         if recovered.is_set() and pacer.due(time.monotonic()):
-            handled = trail.take()
-            await runtime.commit_batch()  # an idle stream's last writes retire their outbox entries too
-            trail.emit(handled)
             started = time.monotonic()
-            await runtime.flush_cache()
+            await writer.write()
             pacer.ran(started, time.monotonic())
 
     @app.timer(settings.cache_check_interval_s)
-    async def check_cache_and_lag() -> None:
-        if recovered.is_set():
-            await runtime.check_cache()
-        monitor = app.monitor
-        for tp, end in (monitor.tp_end_offsets or {}).items():
-            committed = (monitor.tp_committed_offsets or {}).get(tp, 0)
-            metrics.CONSUMER_LAG.labels(tp.topic, str(tp.partition)).set(max(0, end - committed))
+    async def check_cache_and_progress() -> None:
+        if not recovered.is_set():
+            return
+        await writer.check()
+        tps = [TP(t, p) for t, p in worker.positions]
+        if tps:
+            ends = await app.consumer.highwaters(*tps)
+            progress.ends({(tp.topic, tp.partition): end for tp, end in ends.items()}, time.monotonic())
+        progress.stalled(time.monotonic())
 
     @app.page("/healthz")
     async def healthz(self, request):  # noqa: ANN001 - faust view signature
@@ -157,9 +206,13 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
             checks["redis"] = "ok" if await redis_store.answers(redis) else "down"
         except Exception as exc:  # a probe reports, it never raises
             checks["redis"] = f"down: {type(exc).__name__}"
+        stalled = progress.stalled(time.monotonic()) if recovered.is_set() else []
+        checks["progress"] = "ok" if not stalled else "stalled: " + ", ".join(
+            f"{t}:{p} at {progress.position.get((t, p))} of {progress.end_offset.get((t, p))}" for t, p in stalled)
         healthy = all(v == "ok" for v in checks.values())
         return self.json({"service": "scoring", "status": "ok" if healthy else "degraded", "checks": checks,
-                          "leagues": {lg: v for s in runtime.scorers.values() for lg, v in s.versions.items()}},
+                          "leagues": {lg: v for s in worker.scorers.values() for lg, v in s.versions.items()},
+                          "applied_lag": {f"{t}:{p}": progress.lag((t, p)) for t, p in sorted(progress.end_offset)}},
                          status=200 if healthy else 503)
 
     @app.page("/metrics")
@@ -168,3 +221,4 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         return self.bytes(body, content_type=content_type.split(";")[0])
 
     return app
+

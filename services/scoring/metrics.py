@@ -17,7 +17,18 @@ CACHE_WRITE_SECONDS = Histogram(
     "nof_scoring_cache_write_seconds", "Time to build and write one league snapshot to Redis",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
 )
-CONSUMER_LAG = Gauge("nof_scoring_consumer_lag", "Records not yet committed, per input partition", ["topic", "partition"])
 LEAGUE_VERSION = Gauge("nof_scoring_league_version", "Current league version", ["league"])
-OUTBOX_PENDING = Gauge("nof_scoring_outbox_pending", "League versions whose events await broker acknowledgement")
+OUTBOX_PENDING = Gauge("nof_scoring_outbox_pending", "Change events of a batch sent but not yet acknowledged by the broker")
 CACHE_REBUILDS = Counter("nof_scoring_cache_rebuilds_total", "Leagues rewritten whole to Redis", ["reason"])
+BATCH_INPUTS = Histogram(
+    "nof_scoring_batch_writes", "State keys written by one durable batch of an input partition",
+    buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500),
+)
+APPLIED_LAG = Gauge("nof_scoring_applied_lag", "Records on an input partition not yet applied (end offset minus "
+                    "next offset to apply)", ["topic", "partition"])
+REPOSITIONS = Counter("nof_scoring_repositions_total", "Times an input partition was sought back to its next "
+                      "unapplied offset after a gap", ["topic", "partition"])
+RETENTION_SKIPS = Counter("nof_scoring_retention_skipped_records_total", "Records never applied because retention "
+                          "deleted them before the scorer read them", ["topic", "partition"])
+STALLED = Gauge("nof_scoring_partition_stalled", "1 while records wait on an input partition and its applied offset "
+                "has not moved for NOF_SCORING_STALL_AFTER_S", ["topic", "partition"])

@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterator
 from kafka import KafkaConsumer, TopicPartition
 
 from services.scoring.scorer import PartitionScorer
-from services.scoring.state import group_by_partition_key
+from services.scoring.state import durable_table, group_by_partition_key, latest_commits, partition_for
 from shared.league_cache import LeagueCache
 from shared.methodology import Methodology
 from shared.settings import KafkaSettings
-from shared.topics import SCORER_STATE_CHANGELOG
+from shared.topics import INPUT_PARTITIONS, SCORER_STATE_CHANGELOG
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,8 @@ def read_changelog(settings: KafkaSettings, topic: str = SCORER_STATE_CHANGELOG.
                    progress: Callable[[int], None] | None = None) -> Iterator[tuple[str, bytes | None]]:
     """Every (key, value) in the changelog from the beginning to its current end; None = deleted."""
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_list, enable_auto_commit=False,
-                             client_id=f"{settings.client_id}-rebuild")
+                             client_id=f"{settings.client_id}-rebuild",
+                             max_partition_fetch_bytes=16 * 1024 * 1024)  # commit records can be large
     try:
         parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         if not parts:
@@ -51,20 +52,23 @@ def read_changelog(settings: KafkaSettings, topic: str = SCORER_STATE_CHANGELOG.
 
 
 def latest(items: Iterator[tuple[str, bytes | None]]) -> dict[str, bytes]:
+    """The durable state as a restarted worker recovers it (services/scoring/recorder.py)."""
     table: dict[str, bytes] = {}
     for key, value in items:
         if value is None:
             table.pop(key, None)
         else:
             table[key] = value
-    return table
+    return durable_table(table.items())
 
 
 async def rebuild_cache(methodology: Methodology, table: dict[str, bytes], cache: LeagueCache) -> dict[str, int]:
     """Write every league and every trust's explanation; returns league → version written."""
     written = {}
+    commits = latest_commits(table.items())
     for pk, stored in group_by_partition_key(table.items()).items():
-        scorer = PartitionScorer(methodology, pk, stored)
+        commit = next((c for p, c in commits.items() if p == partition_for(pk, INPUT_PARTITIONS)), None)
+        scorer = PartitionScorer(methodology, pk, stored, commit.versions if commit else {})
         for league in scorer.leagues():
             snapshot = scorer.snapshot(league)
             await cache.write_league(league, snapshot["version"], snapshot,

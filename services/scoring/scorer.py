@@ -59,7 +59,7 @@ VIEW_FIELDS = ("average", "scored_metrics", "applicable_metrics", "in_deficit",
 
 @dataclass
 class Outcome:
-    """What one input did: table writes (outbox first), events to send, leagues and trusts to re-cache."""
+    """What one input did: state writes, events to send, leagues and trusts to re-cache."""
 
     writes: list[tuple[str, bytes]] = field(default_factory=list)
     events: list[ChangeEvent] = field(default_factory=list)
@@ -79,54 +79,59 @@ def to_input(event) -> Observation | FinanceStatus | IntensiveSupport | None:  #
     return None
 
 
+def input_id(event) -> str:  # noqa: ANN001 - an input event
+    return getattr(event, "observation_id", None) or event.change_id
+
+
 def trust_info(ref: TrustRef) -> TrustInfo:
     return TrustInfo(ref.code, ref.name, ref.trust_type, ref.subtype, ref.region)
 
 
-class PartitionScorer:
-    """The engine and league versions for the leagues behind one partition key."""
+#: Engine change kind -> the published field it moves (finance moves ``in_deficit``, its first part).
+FIELD_OF_KIND = {"completeness": "scored_metrics", "finance": "in_deficit"}
 
-    def __init__(self, methodology: Methodology, pk: str, stored: state.StoredState | None = None) -> None:
+
+def published(standing: Standing) -> dict[str, Any]:
+    return {f: json_safe(getattr(standing, f)) for f in VIEW_FIELDS}
+
+
+class PartitionScorer:
+    """The engine, league versions and applied input ids of the leagues behind one partition key.
+
+    The engine is the only owner of trust state: the old and new sides of a change event are read
+    from it (``IncrementalEngine.standing``) and from the changes it reports, never from a copy here.
+    """
+
+    def __init__(self, methodology: Methodology, pk: str, stored: state.StoredState | None = None,
+                 versions: dict[str, int] | None = None) -> None:
         self.m = methodology
         self.pk = pk
         stored = stored or state.StoredState(pk)
         self.trusts: dict[str, TrustRef] = dict(stored.trusts)
-        inputs = [to_input(e) for e in (*stored.observations, *stored.finance, *stored.intensive)]
-        self.engine = IncrementalEngine(methodology, {c: trust_info(r) for c, r in self.trusts.items()}, inputs)
-        self.versions: dict[str, int] = dict(stored.versions)
-        self.seen: set[str] = set(stored.seen) | stored.input_ids()
-        self.pending_outbox: dict[tuple[str, int], bytes] = {}
-        self.orphaned_outbox: list[tuple[str, int]] = []
-        for (league, version), raw in sorted(stored.outbox.items()):
-            # An outbox entry whose input did not survive the crash is recomputed, identically, when
-            # that input is read again: drop it. One whose input survived is sent again, and its
-            # version stands even if the version record itself was lost.
-            if {e.cause.input_id for e in state.decode_events(raw)} <= self.seen:
-                self.pending_outbox[(league, version)] = raw
-                self.versions[league] = max(self.versions.get(league, 0), version)
-            else:
-                self.orphaned_outbox.append((league, version))
-        self.view: dict[str, dict[str, Any]] = {}
+        self.engine = IncrementalEngine(methodology, {c: trust_info(r) for c, r in self.trusts.items()},
+                                        [to_input(e) for e in stored.inputs])
+        self.versions: dict[str, int] = dict(versions or {})
+        self.ids: dict[str, list[str]] = {k: list(v) for k, v in stored.ids.items()}  # input key -> applied ids
+        self.seen: set[str] = {i for ids in self.ids.values() for i in ids}
         self._entries: dict[str, tuple[TrustResult, dict[str, Any]]] = {}  # snapshot entries, by result
         self._explained: dict[str, tuple] = {}  # trust -> the parts of the explanation last returned
-        self.scores: dict[str, dict[str, Fraction]] = {}
         self.updated_at: dict[str, str] = {}
-        for result in self.engine.results():
-            self.view[result.trust_code] = {f: json_safe(getattr(result, f)) for f in VIEW_FIELDS}
-            self.scores[result.trust_code] = dict(result.metric_scores)
 
     # -- write side ----------------------------------------------------------------------------
-    def apply(self, event, correlation_id: str | None = None) -> Outcome:  # noqa: ANN001 - an input event
+    def apply(self, event) -> Outcome:  # noqa: ANN001 - an input event
         out = Outcome()
         self._register(event.trust, out)
         item = to_input(event)
         if item is None:
             return out
-        input_id = getattr(event, "observation_id", None) or event.change_id
-        if input_id in self.seen:  # a duplicate: the engine's own id check forgets ids across restarts
+        iid = input_id(event)
+        if iid in self.seen:  # a duplicate: the engine's own id check forgets ids across restarts
             return out
+        key = state.input_key(self.pk, event)
         changes = self.engine.apply(item)
-        self.seen.add(input_id)
+        self.seen.add(iid)
+        ids = self.ids.setdefault(key, [])
+        ids.append(iid)
         by_league: dict[str, list[Change]] = defaultdict(list)
         for change in changes:
             if change.kind in EVENT_OF_KIND or change.kind == "metric_score":
@@ -136,12 +141,7 @@ class PartitionScorer:
         # The trust's own explanation shows the value and period it sent, even when nothing it
         # publishes moved (a revision that keeps its place).
         out.dirty[trust_info(self.trusts[event.trust.code]).league].add(event.trust.code)
-        # Stored after the outbox entries written by _publish: see state.py.
-        out.writes.append((state.input_key(self.pk, event), event.to_bytes()))
-        out.writes.append((state.seen_key(self.pk, input_id), b"1"))
-        # Versions last: a version that survived a crash implies its input and id survived too.
-        for league, version in out.versions.items():
-            out.writes.append((state.version_key(self.pk, league), str(version).encode()))
+        out.writes.append((key, state.encode_input_state(event, ids)))
         return out
 
     def _register(self, ref: TrustRef, out: Outcome) -> None:
@@ -150,17 +150,12 @@ class PartitionScorer:
         self.trusts[ref.code] = ref
         info = trust_info(ref)
         self.engine.add_trust(info)
-        if ref.code not in self.view:  # a new trust: listed, unscored, unranked (METHODOLOGY §3)
-            self.view[ref.code] = {**{f: None for f in VIEW_FIELDS}, "scored_metrics": 0, "capped": False,
-                                   "intensive_support": False,
-                                   "applicable_metrics": len(self.m.metrics.scoring_for(info.league, info.code))}
-        self.scores.setdefault(ref.code, {})
         out.writes.append((state.trust_key(self.pk, ref.code), ref.to_bytes()))
         out.dirty[info.league].add(ref.code)
 
     def _publish(self, league: str, changes: list[Change], event, out: Outcome) -> None:  # noqa: ANN001
         # The version counts published changes: an input that only moves metric scores (no event)
-        # leaves it alone, so every version has its events, in the outbox until they are sent.
+        # leaves it alone, so every version has its events.
         version = self.versions.get(league, 0) + 1
         # When ingest accepted the cause: recomputing the same change after a restart gives the same
         # event, byte for byte, not just the same id.
@@ -170,14 +165,24 @@ class PartitionScorer:
             by_trust[change.trust_code].append(change)
         events = []
         for code, trust_changes in sorted(by_trust.items()):
-            old = dict(self.view.setdefault(code, {f: None for f in VIEW_FIELDS}))
-            old_scores = dict(self.scores.get(code, {}))
-            new = self._update_view(code, trust_changes)
+            standing = self.engine.standing(code)
+            new, old = published(standing), published(standing)
+            new_scores, old_scores = standing.scores, dict(standing.scores)
+            for c in reversed(trust_changes):  # undo in reverse: the first change's old value wins
+                if c.kind == "metric_score":
+                    if c.old is None:
+                        old_scores.pop(c.metric_id, None)
+                    else:
+                        old_scores[c.metric_id] = c.old
+                elif c.kind == "finance":
+                    old["in_deficit"] = c.old[0] if c.old else None
+                elif (name := FIELD_OF_KIND.get(c.kind, c.kind)) in old:
+                    old[name] = json_safe(c.old)
             if any(c.kind == "segment" for c in trust_changes):
                 # Likely ranges from the score vectors themselves, so a change recomputed after a
                 # restart carries the same ranges (the bootstrap is seeded by the vector).
                 old["average_range"] = self._average_range(code, old_scores)
-                new = {**new, "average_range": self._average_range(code, self.scores.get(code, {}))}
+                new["average_range"] = self._average_range(code, new_scores)
             cause = self._cause(trust_changes[0], code, event)
             types = sorted({EVENT_OF_KIND[c.kind] for c in trust_changes if c.kind in EVENT_OF_KIND})
             for event_type in types:
@@ -199,27 +204,8 @@ class PartitionScorer:
             out.dirty[league].add(code)
         if events:
             self.versions[league] = version
-            out.writes.append((state.outbox_key(self.pk, league, version), state.encode_events(events)))
             out.events.extend(events)
             out.versions[league] = version
-
-    def _update_view(self, code: str, changes: list[Change]) -> dict[str, Any]:
-        """Fold the engine's changes into the trust's published view (no league recompute)."""
-        view, scores = dict(self.view[code]), self.scores.setdefault(code, {})
-        for c in changes:
-            if c.kind == "metric_score":
-                if c.new is None:
-                    scores.pop(c.metric_id, None)
-                else:
-                    scores[c.metric_id] = c.new
-            elif c.kind == "completeness":
-                view["scored_metrics"] = c.new
-            elif c.kind == "finance":
-                view["in_deficit"] = c.new[0]
-            elif c.kind in VIEW_FIELDS:
-                view[c.kind] = json_safe(c.new)
-        self.view[code] = view
-        return view
 
     def _average_range(self, code: str, scores: dict[str, Fraction]) -> list[str] | None:
         if not scores:

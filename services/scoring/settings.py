@@ -15,8 +15,15 @@ class ScoringSettings(BaseSettings):
     port: int = Field(default=8002, ge=1, le=65535)
     methodology: str = "nof-2025-26"
     data_dir: str | None = None
-    batch_max: int = Field(default=500, ge=1, description="records handled between waits for broker acknowledgement")
-    batch_within_s: float = Field(default=0.05, gt=0, description="longest time between those waits")
+    batch_max: int = Field(default=500, ge=1, description="most input records in one durable batch")
+    batch_max_bytes: int = Field(default=1_000_000, ge=1, description="most bytes of input records in one batch")
+    batch_within_s: float = Field(default=0.02, gt=0, description="longest a batch stays open after its first record")
+    batch_events_max: int = Field(default=2000, ge=1, description="change events after which a batch is closed "
+                                  "early (they travel in its commit record)")
+    stall_after_s: float = Field(default=30.0, gt=0, description="how long records may wait on a partition whose "
+                                 "applied offset does not move before /healthz says it stalled")
+    reposition_drain_s: float = Field(default=1.0, gt=0, description="how long a partition is paused before it is "
+                                      "sought back after a gap")
     cache_flush_interval_s: float = Field(default=0.05, gt=0, description="how often changed leagues go to Redis")
     cache_flush_max_share: float = Field(default=0.33, gt=0, le=1,
                                          description="most of the worker's time Redis writes may take under load")

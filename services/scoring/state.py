@@ -1,31 +1,26 @@
-"""The scorer's table: what each key holds, and how stored inputs decode.
+"""The scorer's durable state: what each changelog key holds, and the commit record of a batch.
 
-Keys all start with the partition key (the league slug, or ``all``), so a worker's active partitions
-hold exactly the leagues it scores:
+The state table's keys start with the partition key (the league slug, or ``all``), so a worker's
+active partitions hold exactly the leagues it scores; the commit record is one key per input partition:
 
-    {pk}|trust|{code}                         TrustRef JSON (register facts the inputs carried)
-    {pk}|obs|{code}|{metric}|{period}         ObservationReceived JSON: the latest value for that period
-    {pk}|fin|{code}                           FinanceStatusChanged JSON
-    {pk}|isp|{code}                           IntensiveSupportChanged JSON
-    {pk}|seen|{input id}                      marks an input id as applied: a later copy is a duplicate, even
-                                              one of an observation a revision has since replaced
-    {pk}|ver|{league}                         the league version, a decimal integer
-    {pk}|outbox|{league}|{version:012d}       ChangeEvent JSON list not yet acknowledged by the broker
-    ~applied|{topic}|{partition}              offset of the last input record applied from that partition
+    {pk}|trust|{code}                     TrustRef JSON (register facts the inputs carried)
+    {pk}|obs|{code}|{metric}|{period}     {"input": ObservationReceived, "ids": [every input id applied to it]}
+    {pk}|fin|{code}                       {"input": FinanceStatusChanged, "ids": [...]}
+    {pk}|isp|{code}                       {"input": IntensiveSupportChanged, "ids": [...]}
+    ~commit|{partition}                   CommitRecord: the last durable batch of that input partition
 
-The outbox is written before the state it explains, and the applied offset after it, all to the
-changelog partition of the input being handled (the producer keeps one partition's records in order).
-So after a crash: a state record that survived implies its events survived too (in the outbox, if not
-on the topic yet), and an input at or below the applied offset is already in the state and is skipped
-when the uncommitted tail of the input topic is read again. Without that marker a replayed input
-superseded by a later revision would be applied a second time and undo the revision.
+Every key of a league goes to the changelog partition its inputs come from. A batch writes its commit
+record first and its per-key state after it (services/scoring/recorder.py says why that order recovers
+exactly); the ids listed under a key make a re-sent input a duplicate, even one that a later revision
+of the same value replaced.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
+import orjson
 from kafka.partitioner.default import murmur2
 
 from shared.events import (
@@ -37,6 +32,7 @@ from shared.events import (
 )
 
 SEP = "|"
+COMMIT = "~commit"
 
 
 def trust_key(pk: str, code: str) -> str:
@@ -54,40 +50,48 @@ def input_key(pk: str, event) -> str:  # noqa: ANN001 - an input event
     return trust_key(pk, code)
 
 
-def seen_key(pk: str, input_id: str) -> str:
-    return SEP.join((pk, "seen", input_id))
+def commit_key(partition: int) -> str:
+    return f"{COMMIT}{SEP}{partition}"
 
 
-def version_key(pk: str, league: str) -> str:
-    return SEP.join((pk, "ver", league))
+def encode_input_state(event, ids: Iterable[str]) -> bytes:  # noqa: ANN001 - an input event
+    return orjson.dumps({"input": event.model_dump(mode="json"), "ids": list(ids)})
 
 
-def outbox_key(pk: str, league: str, version: int) -> str:
-    return SEP.join((pk, "outbox", league, f"{version:012d}"))
+@dataclass
+class CommitRecord:
+    """One input partition's batch, made durable in one changelog record.
 
+    ``offsets`` and ``versions`` are cumulative (every input topic's last applied offset, every league
+    version of the partition), so the latest commit record alone says where the partition stands;
+    ``writes`` (key, value or None) and ``events`` / ``dead_letters`` are this batch's own.
+    """
 
-def applied_key(topic: str, partition: int) -> str:
-    return SEP.join((APPLIED, topic, str(partition)))
+    partition: int
+    batch: int
+    offsets: dict[str, int]
+    versions: dict[str, int]
+    writes: list[tuple[str, bytes | None]] = field(default_factory=list)
+    events: list[bytes] = field(default_factory=list)  # ChangeEvent JSON, in send order
+    dead_letters: list[tuple[str, bytes, bytes]] = field(default_factory=list)  # (topic, key, value)
 
+    def encode(self) -> bytes:
+        return orjson.dumps({
+            "partition": self.partition, "batch": self.batch, "offsets": self.offsets, "versions": self.versions,
+            "writes": [[k, None if v is None else v.decode()] for k, v in self.writes],
+            "events": [e.decode() for e in self.events],
+            "dead_letters": [[t, k.decode(errors="replace"), v.decode()] for t, k, v in self.dead_letters],
+        })
 
-APPLIED = "~applied"
-
-
-def applied_offsets(items: Iterable[tuple[str, bytes]]) -> dict[tuple[str, int], int]:
-    out = {}
-    for key, value in items:
-        if key.startswith(APPLIED + SEP) and value is not None:
-            _, topic, partition = key.split(SEP)
-            out[(topic, int(partition))] = int(value)
-    return out
-
-
-def encode_events(events: Iterable[ChangeEvent]) -> bytes:
-    return ("[" + ",".join(e.model_dump_json() for e in events) + "]").encode()
-
-
-def decode_events(raw: bytes) -> list[ChangeEvent]:
-    return [ChangeEvent.model_validate(item) for item in json.loads(raw)]
+    @classmethod
+    def decode(cls, raw: bytes) -> CommitRecord:
+        d = orjson.loads(raw)
+        return cls(
+            partition=d["partition"], batch=d["batch"], offsets=d["offsets"], versions=d["versions"],
+            writes=[(k, None if v is None else v.encode()) for k, v in d["writes"]],
+            events=[e.encode() for e in d["events"]],
+            dead_letters=[(t, k.encode(), v.encode()) for t, k, v in d["dead_letters"]],
+        )
 
 
 class StoredState:
@@ -96,48 +100,53 @@ class StoredState:
     def __init__(self, pk: str) -> None:
         self.pk = pk
         self.trusts: dict[str, TrustRef] = {}
-        self.observations: list[ObservationReceived] = []
-        self.finance: list[FinanceStatusChanged] = []
-        self.intensive: list[IntensiveSupportChanged] = []
-        self.versions: dict[str, int] = {}
-        self.seen: set[str] = set()
-        self.outbox: dict[tuple[str, int], bytes] = {}
-
-    def input_ids(self) -> set[str]:
-        """Ids of the inputs whose latest state survived: applied, even if their id record did not."""
-        return ({o.observation_id for o in self.observations} | {f.change_id for f in self.finance}
-                | {i.change_id for i in self.intensive})
+        self.inputs: list = []  # the latest input of every key
+        self.ids: dict[str, list[str]] = {}  # input key -> every input id applied to it
 
     def add(self, key: str, value: bytes) -> None:
-        parts = key.split(SEP)
-        kind = parts[1]
+        kind = key.split(SEP, 2)[1]
         if kind == "trust":
-            self.trusts[parts[2]] = TrustRef.model_validate_json(value)
-        elif kind == "obs":
-            self.observations.append(ObservationReceived.model_validate_json(value))
-        elif kind == "fin":
-            self.finance.append(FinanceStatusChanged.model_validate_json(value))
-        elif kind == "isp":
-            self.intensive.append(IntensiveSupportChanged.model_validate_json(value))
-        elif kind == "seen":
-            self.seen.add(key.split(SEP, 2)[2])
-        elif kind == "ver":
-            self.versions[parts[2]] = int(value)
-        elif kind == "outbox":
-            self.outbox[(parts[2], int(parts[3]))] = value
+            self.trusts[key.split(SEP)[2]] = TrustRef.model_validate_json(value)
+            return
+        decoded = orjson.loads(value)
+        model = {"obs": ObservationReceived, "fin": FinanceStatusChanged, "isp": IntensiveSupportChanged}[kind]
+        self.inputs.append(model.model_validate(decoded["input"]))
+        self.ids[key] = list(decoded["ids"])
 
 
-def group_by_partition_key(items: Iterable[tuple[str, bytes]],
+def latest_commits(items: Iterable[tuple[str, bytes | None]]) -> dict[int, CommitRecord]:
+    return {int(k.split(SEP)[1]): CommitRecord.decode(v) for k, v in items
+            if v is not None and k.startswith(COMMIT + SEP)}
+
+
+def group_by_partition_key(items: Iterable[tuple[str, bytes | None]],
                            owns: Callable[[str], bool] = lambda pk: True) -> dict[str, StoredState]:
     """Table entries by partition key, keeping only the partition keys this worker owns."""
     states: dict[str, StoredState] = {}
     for key, value in items:
-        if value is None or key.startswith(APPLIED):
+        if value is None or key.startswith(COMMIT):
             continue
         pk = key.split(SEP, 1)[0]
         if owns(pk):
             states.setdefault(pk, StoredState(pk)).add(key, value)
     return states
+
+
+def durable_table(items: Iterable[tuple[str, bytes | None]]) -> dict[str, bytes]:
+    """The state a restart recovers: the per-key records, with each partition's last commit record's
+    writes applied on top (they may not all have reached the changelog before a crash)."""
+    table = {k: v for k, v in items if v is not None}
+    for commit in latest_commits(table.items()).values():
+        for key, value in commit.writes:
+            if value is None:
+                table.pop(key, None)
+            else:
+                table[key] = value
+    return table
+
+
+def decode_events(raw: Iterable[bytes]) -> list[ChangeEvent]:
+    return [ChangeEvent.model_validate_json(e) for e in raw]
 
 
 def partition_for(pk: str, partitions: int) -> int:

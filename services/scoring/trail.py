@@ -1,7 +1,7 @@
 """The scorer's part of the correlation trail: which inputs it handled, one log line per correlation id.
 
 Ingest stamps every input record with the request's correlation id (a Kafka header, and a field of the
-JSON). The agent notes each record it hands to the runtime; after each batch is acknowledged, one INFO
+JSON). The agent notes each record it hands to the worker; after each batch is acknowledged, one INFO
 line per correlation id says how many of its inputs were handled and at which offsets. A request of
 500 observations therefore costs one line per batch, not 500, and ``grep <id>`` over every service's
 logs still finds the scorer between ingest's "observations accepted" and the publisher's deliveries.
@@ -30,7 +30,7 @@ class InputTrail:
         self.pending: dict[str | None, Handled] = {}
 
     def note(self, headers: Any, topic: str, partition: int, offset: int) -> None:
-        """Remember one input record handed to the runtime (cheap: no decoding of the value)."""
+        """Remember one input record handed to the worker (cheap: no decoding of the value)."""
         handled = self.pending.get(cid := correlation_from_headers(headers))
         if handled is None:
             handled = self.pending[cid] = Handled()

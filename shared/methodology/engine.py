@@ -19,7 +19,7 @@ from .engine_state import Pass, TrustState
 from .explain import Explanation, Positions, SortedPeers, explain_trusts
 from .groups import MetricGroup
 from .inputs import FinanceStatus, Observation, TrustInfo
-from .results import Cause, Change, LeagueResult, Results
+from .results import Cause, Change, LeagueResult, Results, Standing
 from .rounding import hundredths_decimal, to_hundredths
 from .segments import in_deficit, segment_state
 from .standings import Standings
@@ -252,6 +252,21 @@ class IncrementalEngine:
                                        span and (to_hundredths(span[0]), to_hundredths(span[1])))
             entries.append(result)
         return league_of_entries(m, league, entries, cuts)
+
+    def standing(self, trust_code: str) -> Standing | None:
+        """One registered trust's published fields and metric scores as they stand now (§2-§6); None
+        for a trust never registered. Cheap: no league is recomputed."""
+        t = self._trusts.get(trust_code)
+        if t is None:
+            return None
+        return Standing(
+            average=hundredths_decimal(t.avg_h), scored_metrics=t.tally.count,
+            applicable_metrics=len(self.methodology.metrics.scoring_for(t.league, trust_code)),
+            in_deficit=self._store.deficit_of(trust_code)[0],
+            intensive_support=self._store.intensive.get(trust_code, False),
+            segment=t.state.segment, raw_segment=t.state.raw, capped=t.state.capped,
+            rank=t.rank, unadjusted_rank=t.urank,
+            scores={mid: Fraction(*s) for mid, s in t.scores.items()})
 
     def explain(self, trust_code: str) -> Explanation:
         """The full derivation of one trust's result (§2-§6)."""

@@ -83,6 +83,23 @@ class TrustResult:
         return {name: json_safe(getattr(self, name)) for name in self.__dataclass_fields__}
 
 
+class Standing(NamedTuple):
+    """One trust's published fields as the incremental engine holds them now, and its metric scores
+    (METHODOLOGY §2-§6): what a change event's ``old`` and ``new`` are read from."""
+
+    average: Decimal | None
+    scored_metrics: int
+    applicable_metrics: int
+    in_deficit: bool | None
+    intensive_support: bool
+    segment: int | None
+    raw_segment: int | None
+    capped: bool
+    rank: int | None
+    unadjusted_rank: int | None
+    scores: dict[str, Fraction]
+
+
 @dataclass(frozen=True)
 class LeagueResult:
     """One league table: entries sorted by rank then trust code, unranked trusts last."""

@@ -55,7 +55,7 @@ def league(slug: str = LEAGUE) -> dict[str, Any]:
 def scorer_lag() -> float | None:
     """Input records the scorer has not committed yet, summed over partitions (None before it reports any)."""
     lags = [float(line.rpartition(" ")[2]) for line in httpx.get(f"{SCORING}/metrics", timeout=10).text.splitlines()
-            if line.startswith("nof_scoring_consumer_lag{")]
+            if line.startswith("nof_scoring_applied_lag{")]
     return sum(lags) if lags else None
 
 

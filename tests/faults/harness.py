@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from shared.events import ChangeEvent, ObservationReceived, decode_input
+from shared.events import ChangeEvent, ObservationReceived, decode_input, single_inputs
 from tests.faults.summary import Row
 from tests.integration.pipeline.helpers import change_events, fold, fold_mismatches, wait_for_tables
 from tests.support.broker import PrivateBroker
@@ -198,8 +198,8 @@ class FaultRun:
         row.accepted = f"{len(accepted)}/{len(self.items)}{retried}"
 
         # (1) nothing accepted is lost: on the input topics, and reflected in the tables.
-        on_topic = {input_id(decode_input(r.value))
-                    for name in ("nof.observations.v1", "nof.trust-status.v1") for r in p.read_topic(name)}
+        on_topic = {input_id(item) for name in ("nof.observations.v1", "nof.trust-status.v1")
+                    for r in p.read_topic(name) for item in single_inputs(decode_input(r.value))}
         lost = [i for i in self.sender.accepted_ids if i not in on_topic]
         if lost:
             problems.append(f"{len(lost)} accepted inputs are not on the input topics, e.g. {lost[:3]}")

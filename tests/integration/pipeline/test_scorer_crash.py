@@ -67,5 +67,5 @@ def test_scoring_exposes_processing_latency_and_lag(pipeline):
     text = httpx.get(f"{pipeline.url('scoring')}/metrics", timeout=5).text
     count = [line for line in text.splitlines() if line.startswith("nof_scoring_processing_latency_seconds_count")]
     assert count and float(count[0].split()[-1]) > 0
-    assert "nof_scoring_consumer_lag{" in text
+    assert "nof_scoring_applied_lag{" in text and "nof_scoring_partition_stalled{" in text
     assert 'nof_scoring_change_events_total{type="rank.changed"}' in text

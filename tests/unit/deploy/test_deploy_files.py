@@ -289,7 +289,7 @@ def test_every_alert_has_a_duration_severity_and_runbook():
 
 
 @pytest.mark.parametrize("metric, condition", [
-    ("nof_scoring_consumer_lag", ">"),
+    ("nof_scoring_applied_lag", ">"),
     ("nof_scoring_dead_letters_total", "> 0"),
     ("nof_ingest_inputs_total", 'outcome="rejected"'),
     ("nof_publisher_deliveries_total", "dead_lettered"),
@@ -360,7 +360,7 @@ def test_dashboard_is_a_provisionable_grafana_dashboard():
 
 @pytest.mark.parametrize("metric", [
     "nof_ingest_inputs_total", "nof_ingest_produce_latency_seconds_bucket", "nof_scoring_apply_seconds_bucket",
-    "nof_scoring_processing_latency_seconds_bucket", "nof_scoring_consumer_lag", "nof_scoring_dead_letters_total",
+    "nof_scoring_processing_latency_seconds_bucket", "nof_scoring_applied_lag", "nof_scoring_dead_letters_total",
     "nof_scoring_league_version", "nof_scoring_change_events_total", "nof_publisher_deliveries_total",
     "nof_publisher_delivery_latency_seconds_bucket", "nof_publisher_sse_clients", "nof_publisher_dead_letter_size",
 ])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.scoring.runtime import FlushPacer
+from services.scoring.read_model import FlushPacer
 
 
 def test_a_cheap_flush_leaves_the_next_one_due_at_once():

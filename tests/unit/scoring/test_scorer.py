@@ -57,11 +57,24 @@ def test_events_carry_versions_causes_and_stable_ids():
     assert versions == sorted(versions) and len(set(versions)) == len(versions)
 
 
-def test_outbox_is_written_before_the_state_it_explains():
+def test_old_and_new_sides_come_from_the_engine_and_its_changes():
     scorer, table = PartitionScorer(M, "ambulance"), {}
-    out = feed(scorer, stream()[:2], table)[-1]
-    kinds = [k.split("|")[1] for k, _ in out.writes]
-    assert kinds.index("outbox") < kinds.index("obs")
+    outcomes = feed(scorer, stream(), table)
+    for out in outcomes:
+        for e in out.events:
+            standing = scorer.engine.standing(e.trust_code)
+            assert standing is not None
+    # The last event of each trust shows the engine's current standing as its new side.
+    last: dict = {}
+    for out in outcomes:
+        for e in out.events:
+            last[(e.trust_code, e.type)] = e
+    for (code, kind), e in last.items():
+        now = scorer.engine.results().trust(code)
+        if kind == "rank.changed":
+            assert e.new == {"rank": now.rank, "unadjusted_rank": now.unadjusted_rank}
+        if kind == "segment.changed":
+            assert e.new["segment"] == now.segment
 
 
 def test_a_duplicate_input_produces_no_events():
@@ -77,8 +90,8 @@ def test_restart_from_stored_state_equals_batch_and_keeps_versions():
     events = stream()
     feed(scorer, events, table)
     stored = state.group_by_partition_key(table.items())["ambulance"]
-    restarted = PartitionScorer(M, "ambulance", stored)
-    assert restarted.versions == scorer.versions
+    restarted = PartitionScorer(M, "ambulance", stored, scorer.versions)
+    assert restarted.versions == scorer.versions and restarted.seen == scorer.seen
     inputs = [Observation(e.trust.code, e.metric_id, e.period, e.value, e.observation_id)
               for e in events if isinstance(e, ObservationReceived)]
     from shared.methodology import FinanceStatus

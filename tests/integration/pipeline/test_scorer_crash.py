@@ -69,3 +69,41 @@ def test_scoring_exposes_processing_latency_and_lag(pipeline):
     assert count and float(count[0].split()[-1]) > 0
     assert "nof_scoring_applied_lag{" in text and "nof_scoring_partition_stalled{" in text
     assert 'nof_scoring_change_events_total{type="rank.changed"}' in text
+
+
+def test_a_group_offset_past_the_durable_state_cannot_skip_inputs(pipeline):
+    """The scorer's commit records, not the consumer group, say where a partition resumes: with the group
+    moved past records the scorer never applied, a restart still applies every one, without seeking in a
+    loop (no repositioning at all)."""
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    before = generate(seed=21, n=1500, observations_only=True)
+    after = generate(seed=24, n=300, observations_only=True)
+    pipeline.kill("scoring")
+    send(pipeline, after, batch=10)
+    group = f"{pipeline.namespace}.nof-scoring-v1"
+    consumer = KafkaConsumer(bootstrap_servers=pipeline.bootstrap, group_id=group, enable_auto_commit=False)
+    try:
+        tps = [TopicPartition(pipeline.topic(t), p) for t in ("nof.observations.v1", "nof.trust-status.v1")
+               for p in range(6)]
+        consumer.assign(tps)
+        ends = consumer.end_offsets(tps)
+        deadline = time.monotonic() + 60  # the killed worker leaves the group after its session timeout
+        while True:
+            try:
+                consumer.commit({tp: OffsetAndMetadata(end, "", -1) for tp, end in ends.items()})
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+    finally:
+        consumer.close()
+    pipeline.start("scoring")
+    diff = wait_for_tables(pipeline, expected(before + after))
+    assert diff == [], "\n".join(diff)
+    text = httpx.get(f"{pipeline.url('scoring')}/metrics", timeout=5).text
+    assert "nof_scoring_repositions_total{" not in text, "a partition had to be sought back"
+    health = httpx.get(f"{pipeline.url('scoring')}/healthz", timeout=5).json()
+    assert health["checks"]["progress"] == "ok" and set(health["applied_lag"].values()) == {0}

@@ -90,7 +90,6 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
     worker = ScoringWorker(get_methodology(settings.methodology),
                            ProcessRecorder(sink, SCORER_STATE_CHANGELOG.name, table.data),
                            sink, CHANGES.name, INPUT_PARTITIONS, settings.batch_events_max)
-    writer = ReadModelWriter(worker, LeagueCache(redis, settings.common.redis.key_prefix))
     progress = Progress(settings.stall_after_s)
     trail = InputTrail()  # one log line per correlation id per batch (services/scoring/trail.py)
     recovered = asyncio.Event()  # no batch meets a stale engine: they wait for the rebuild
@@ -112,6 +111,7 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
                 asyncio.ensure_future(reposition(tp, expected))
 
     batcher = Batcher(process, settings.batch_max, settings.batch_max_bytes, settings.batch_within_s)
+    writer = ReadModelWriter(worker, LeagueCache(redis, settings.common.redis.key_prefix), hold=batcher.lock)
 
     # One agent, one record at a time into the batcher (faust issue 606: a higher concurrency can commit
     # past unprocessed records). noack: an event is acknowledged only once its batch is durable.

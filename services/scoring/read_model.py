@@ -7,6 +7,8 @@ rank and segment moves go to the trusts' histories; a write rebuilds only those 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from datetime import datetime, timezone
 
@@ -37,10 +39,20 @@ class FlushPacer:
         self.not_before = finished + (finished - started) * self.rest
 
 
+#: Trusts explained between two yields to the event loop while a league is written.
+EXPLAIN_CHUNK = 24
+
+
 class ReadModelWriter:
-    def __init__(self, worker: ScoringWorker, cache: LeagueCache | None) -> None:
+    """Writes changed leagues. ``hold`` (the batcher's lock) keeps batches from changing the engine while a
+    league is built; the build yields to the event loop every ``EXPLAIN_CHUNK`` trusts, so fetching,
+    acknowledgements and health checks go on while a large league is written."""
+
+    def __init__(self, worker: ScoringWorker, cache: LeagueCache | None,
+                 hold: asyncio.Lock | None = None) -> None:
         self.worker = worker
         self.cache = cache
+        self.hold = hold
 
     async def check(self) -> None:
         """Rewrite whole any league Redis lacks or holds at an older version (e.g. after a flush)."""
@@ -56,37 +68,50 @@ class ReadModelWriter:
                     w.full.add((pk, league))
 
     async def write(self) -> int:
-        """Write every changed league to Redis; returns how many leagues were written."""
+        """Write every changed league to Redis, the one whose input has waited longest first; returns
+        how many leagues were written."""
         if self.cache is None:
             return 0
         w = self.worker
         written = 0
-        for pk, league in sorted(w.dirty | w.full):
-            scorer = w.scorers.get(pk)
-            if scorer is None:
-                w.dirty.discard((pk, league))
-                w.full.discard((pk, league))
-                continue
-            started = time.perf_counter()
-            snapshot = scorer.snapshot(league)
-            # Every explanation that differs from the one last written, not only the trusts that
-            # changed: peers' moves shift a trust's rank range and positions too.
-            explanations = scorer.changed_explanations(league, everything=(pk, league) in w.full)
-            # force: a league whose metric scores moved without an event keeps its version but has a
-            # new snapshot; the write still never lets a version go backwards.
-            try:
-                await self.cache.write_league(league, snapshot["version"], snapshot, explanations, force=True)
-            except Exception:
-                w.full.add((pk, league))  # what was not written is compared against nothing next time
-                raise
-            w.full.discard((pk, league))
-            w.dirty.discard((pk, league))
-            metrics.CACHE_WRITE_SECONDS.observe(time.perf_counter() - started)
-            now = datetime.now(timezone.utc).timestamp()
-            for accepted in w.waiting.pop(league, ()):
-                metrics.PROCESSING_LATENCY.observe(max(0.0, now - accepted))
-            written += 1
+        oldest = lambda key: min(w.waiting.get(key[1]) or [float("inf")])  # noqa: E731
+        for pk, league in sorted(w.dirty | w.full, key=lambda k: (oldest(k), k)):
+            async with self.hold or contextlib.nullcontext():
+                written += await self._write_league(pk, league)
+            await asyncio.sleep(0)
         if w.history:
             history, w.history = w.history, []
             await self.cache.append_history(history)
         return written
+
+    async def _write_league(self, pk: str, league: str) -> int:
+        w = self.worker
+        everything = (pk, league) in w.full
+        w.dirty.discard((pk, league))
+        w.full.discard((pk, league))
+        waited = w.waiting.pop(league, [])
+        scorer = w.scorers.get(pk)
+        if scorer is None:
+            return 0
+        started = time.perf_counter()
+        try:
+            snapshot = scorer.snapshot(league)
+            # Every explanation that differs from the one last written, not only the trusts that
+            # changed: peers' moves shift a trust's rank range and positions too.
+            explanations: dict = {}
+            members = scorer.members(league)
+            for i in range(0, len(members), EXPLAIN_CHUNK):
+                explanations.update(scorer.changed_explanations(league, everything, members[i:i + EXPLAIN_CHUNK]))
+                await asyncio.sleep(0)
+            # force: a league whose metric scores moved without an event keeps its version but has a
+            # new snapshot; the write still never lets a version go backwards.
+            await self.cache.write_league(league, snapshot["version"], snapshot, explanations, force=True)
+        except BaseException:
+            w.full.add((pk, league))  # rewritten whole next time: what was not written is compared against nothing
+            w.waiting[league][:0] = waited
+            raise
+        metrics.CACHE_WRITE_SECONDS.observe(time.perf_counter() - started)
+        now = datetime.now(timezone.utc).timestamp()
+        for accepted in waited:
+            metrics.PROCESSING_LATENCY.observe(max(0.0, now - accepted))
+        return 1

@@ -27,6 +27,7 @@ from shared.methodology import (
     IntensiveSupport,
     Methodology,
     Observation,
+    Standing,
     TrustInfo,
 )
 from shared.methodology.results import TrustResult, json_safe
@@ -53,8 +54,6 @@ EVENT_FIELDS = {
 }
 #: A snapshot entry: every result field but the metric scores (those are in the trust's explanation).
 ENTRY_FIELDS = tuple(f for f in TrustResult.__dataclass_fields__ if f != "metric_scores")
-VIEW_FIELDS = ("average", "scored_metrics", "applicable_metrics", "in_deficit",
-               "intensive_support", "segment", "raw_segment", "capped", "rank", "unadjusted_rank")
 
 
 @dataclass
@@ -92,7 +91,10 @@ FIELD_OF_KIND = {"completeness": "scored_metrics", "finance": "in_deficit"}
 
 
 def published(standing: Standing) -> dict[str, Any]:
-    return {f: json_safe(getattr(standing, f)) for f in VIEW_FIELDS}
+    d = standing._asdict()
+    average = d["average"]
+    d["average"] = None if average is None else str(average)
+    return d
 
 
 class PartitionScorer:
@@ -165,22 +167,26 @@ class PartitionScorer:
             by_trust[change.trust_code].append(change)
         events = []
         for code, trust_changes in sorted(by_trust.items()):
-            standing = self.engine.standing(code)
-            new, old = published(standing), published(standing)
-            new_scores, old_scores = standing.scores, dict(standing.scores)
+            new = published(self.engine.standing(code))
+            old = dict(new)
             for c in reversed(trust_changes):  # undo in reverse: the first change's old value wins
                 if c.kind == "metric_score":
-                    if c.old is None:
-                        old_scores.pop(c.metric_id, None)
-                    else:
-                        old_scores[c.metric_id] = c.old
-                elif c.kind == "finance":
+                    continue
+                if c.kind == "finance":
                     old["in_deficit"] = c.old[0] if c.old else None
                 elif (name := FIELD_OF_KIND.get(c.kind, c.kind)) in old:
                     old[name] = json_safe(c.old)
             if any(c.kind == "segment" for c in trust_changes):
                 # Likely ranges from the score vectors themselves, so a change recomputed after a
                 # restart carries the same ranges (the bootstrap is seeded by the vector).
+                new_scores = self.engine.metric_scores(code)
+                old_scores = dict(new_scores)
+                for c in reversed(trust_changes):
+                    if c.kind == "metric_score":
+                        if c.old is None:
+                            old_scores.pop(c.metric_id, None)
+                        else:
+                            old_scores[c.metric_id] = c.old
                 old["average_range"] = self._average_range(code, old_scores)
                 new["average_range"] = self._average_range(code, new_scores)
             cause = self._cause(trust_changes[0], code, event)
@@ -192,7 +198,9 @@ class PartitionScorer:
                     moved = [c for c in trust_changes if c.kind == "metric_score"]
                     before["metric_scores"] = {c.metric_id: json_safe(c.old) for c in moved}
                     after["metric_scores"] = {c.metric_id: json_safe(c.new) for c in moved}
-                events.append(ChangeEvent(
+                # Built from the engine's own values, so not validated again (model_construct): the
+                # fields are the model's, in its order, and serialise exactly as a validated event.
+                events.append(ChangeEvent.model_construct(
                     event_id=stable_event_id(league, version, code, event_type), type=event_type, league=league,
                     league_version=version, methodology_version=self.m.version, trust_code=code,
                     old=before, new=after, cause=cause, occurred_at=now,
@@ -216,7 +224,7 @@ class PartitionScorer:
 
     def _cause(self, change: Change, code: str, event) -> Cause:  # noqa: ANN001
         c = change.cause
-        return Cause(
+        return Cause.model_construct(
             kind=c.kind, input_id=c.input_id, trust_code=c.trust_code, own_data=c.trust_code == code,
             metric_id=getattr(event, "metric_id", None), correlation_id=event.correlation_id,
         )
@@ -250,9 +258,10 @@ class PartitionScorer:
             out[code] = self._explanation_dict(explanation)
         return out
 
-    def changed_explanations(self, league: str, everything: bool = False) -> dict[str, dict[str, Any]]:
-        """The explanations of the league's trusts that differ from the last ones this returned
-        (every one when ``everything``).
+    def changed_explanations(self, league: str, everything: bool = False,
+                             codes: list[str] | None = None) -> dict[str, dict[str, Any]]:
+        """The explanations of the league's trusts (or of ``codes`` among them) that differ from the last
+        ones this returned (every one when ``everything``).
 
         A trust's explanation can move without any change of its own: its rank range and rank reason
         follow where its peers stand, and a banded or min-max metric line shows a position that peers'
@@ -261,7 +270,7 @@ class PartitionScorer:
         part, with what was last returned.
         """
         out = {}
-        for code, x in self.engine.explain_many(self.members(league)).items():
+        for code, x in self.engine.explain_many(self.members(league) if codes is None else codes).items():
             parts = (x.result, x.metrics, x.trust_name, x.segment_rule, x.cap, x.segment5, x.rank_reason)
             last = self._explained.get(code)
             if everything or last is None or not _same_parts(last, parts):

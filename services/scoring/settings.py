@@ -24,7 +24,7 @@ class ScoringSettings(BaseSettings):
                                  "applied offset does not move before /healthz says it stalled")
     reposition_drain_s: float = Field(default=1.0, gt=0, description="how long a partition is paused before it is "
                                       "sought back after a gap")
-    cache_flush_interval_s: float = Field(default=0.05, gt=0, description="how often changed leagues go to Redis")
+    cache_flush_interval_s: float = Field(default=0.02, gt=0, description="how often changed leagues go to Redis")
     cache_flush_max_share: float = Field(default=0.33, gt=0, le=1,
                                          description="most of the worker's time Redis writes may take under load")
     cache_check_interval_s: float = Field(default=1.0, gt=0, description="how often Redis is checked for lost leagues")

@@ -50,6 +50,7 @@ class IncrementalEngine:
         # trust code -> (its own state, its last result, that result's average range in hundredths)
         self._results: dict[str, tuple] = {}
         self._lines: dict[tuple[str, str], tuple] = {}  # (trust, metric) -> (its inputs, its explanation line)
+        self._applicable_counts: dict[tuple[str, str], int] = {}  # (league, trust) -> scoring metrics that apply
         for info in trusts.values():
             self.add_trust(info)
         self._bulk_load(inputs)
@@ -254,19 +255,30 @@ class IncrementalEngine:
         return league_of_entries(m, league, entries, cuts)
 
     def standing(self, trust_code: str) -> Standing | None:
-        """One registered trust's published fields and metric scores as they stand now (§2-§6); None
-        for a trust never registered. Cheap: no league is recomputed."""
+        """One registered trust's published fields as they stand now (§3-§6); None for a trust never
+        registered. Cheap: no league is recomputed."""
         t = self._trusts.get(trust_code)
         if t is None:
             return None
         return Standing(
             average=hundredths_decimal(t.avg_h), scored_metrics=t.tally.count,
-            applicable_metrics=len(self.methodology.metrics.scoring_for(t.league, trust_code)),
+            applicable_metrics=self._applicable(t.league, trust_code),
             in_deficit=self._store.deficit_of(trust_code)[0],
             intensive_support=self._store.intensive.get(trust_code, False),
             segment=t.state.segment, raw_segment=t.state.raw, capped=t.state.capped,
-            rank=t.rank, unadjusted_rank=t.urank,
-            scores={mid: Fraction(*s) for mid, s in t.scores.items()})
+            rank=t.rank, unadjusted_rank=t.urank)
+
+    def _applicable(self, league: str, code: str) -> int:
+        key = (league, code)
+        count = self._applicable_counts.get(key)
+        if count is None:
+            count = self._applicable_counts[key] = len(self.methodology.metrics.scoring_for(league, code))
+        return count
+
+    def metric_scores(self, trust_code: str) -> dict[str, Fraction]:
+        """One registered trust's metric scores as they stand now (§2)."""
+        t = self._trusts.get(trust_code)
+        return {} if t is None else {mid: Fraction(*s) for mid, s in t.scores.items()}
 
     def explain(self, trust_code: str) -> Explanation:
         """The full derivation of one trust's result (§2-§6)."""

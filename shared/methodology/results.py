@@ -84,8 +84,8 @@ class TrustResult:
 
 
 class Standing(NamedTuple):
-    """One trust's published fields as the incremental engine holds them now, and its metric scores
-    (METHODOLOGY §2-§6): what a change event's ``old`` and ``new`` are read from."""
+    """One trust's published fields as the incremental engine holds them now (METHODOLOGY §3-§6): what a
+    change event's ``old`` and ``new`` are read from."""
 
     average: Decimal | None
     scored_metrics: int
@@ -97,7 +97,6 @@ class Standing(NamedTuple):
     capped: bool
     rank: int | None
     unadjusted_rank: int | None
-    scores: dict[str, Fraction]
 
 
 @dataclass(frozen=True)

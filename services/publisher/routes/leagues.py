@@ -9,10 +9,12 @@ from fastapi import APIRouter, Header, Response
 
 from services.publisher.errors import NotFound
 from services.publisher.runtime import RuntimeDep
+from shared.methodology import VERSIONS, get_methodology
 
 router = APIRouter(prefix="/v1", tags=["read"])
 
-KNOWN_LEAGUES = ("acute", "mental-health-community", "ambulance")
+#: Every league some methodology version scores, listed before its first table exists.
+KNOWN_LEAGUES = tuple(sorted({league for v in VERSIONS for league in get_methodology(v).leagues}))
 
 
 def etag(league: str, version: int) -> str:

@@ -98,3 +98,11 @@ async def test_overlong_subscription_fields_are_422(client, store, body):
     response = await client.post("/v1/subscriptions", json=body)
     assert response.status_code == 422 and response.json()["detail"][0]["loc"][0] == "body"
     assert store.subs == {}
+
+
+async def test_the_league_list_names_every_league_a_methodology_version_scores(client):
+    from shared.methodology import VERSIONS, get_methodology
+
+    listed = {row["league"] for row in (await client.get("/v1/leagues")).json()["leagues"]}
+    assert listed >= {league for v in VERSIONS for league in get_methodology(v).leagues}
+    assert "icb" in listed

@@ -21,8 +21,8 @@ import time
 import faust
 from faust.types import TP
 
-from services.scoring import metrics
 from services.scoring.batcher import Batcher
+from services.scoring.positions import Repositioner, commit_positions
 from services.scoring.progress import Progress
 from services.scoring.read_model import FlushPacer, ReadModelWriter
 from services.scoring.recorder import ProcessRecorder
@@ -93,7 +93,8 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
     progress = Progress(settings.stall_after_s)
     trail = InputTrail()  # one log line per correlation id per batch (services/scoring/trail.py)
     recovered = asyncio.Event()  # no batch meets a stale engine: they wait for the rebuild
-    repositioning: set[tuple[str, int]] = set()
+    repositioner = Repositioner(app.consumer, TP, lambda tp: worker.positions[tp], worker.skip_to,
+                                settings.reposition_drain_s)
     app.scoring_worker = worker  # tests and the web views read it
 
     async def process(events: list) -> None:
@@ -107,8 +108,7 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         trail.emit(handled)
         progress.track(worker.positions, time.monotonic())
         for tp, expected in done.gaps.items():
-            if tp not in repositioning:
-                asyncio.ensure_future(reposition(tp, expected))
+            repositioner.gap(tp, expected)
 
     batcher = Batcher(process, settings.batch_max, settings.batch_max_bytes, settings.batch_within_s)
     writer = ReadModelWriter(worker, LeagueCache(redis, settings.common.redis.key_prefix), hold=batcher.lock)
@@ -142,8 +142,7 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
                 resume[(tp.topic, tp.partition)] = offset
         # faust seeks to the group's committed offsets right after this handler returns (before any
         # fetch): make them the durable positions, so the seek is the only one and lands exactly there.
-        if resume and not await app.consumer._commit({TP(t, p): o for (t, p), o in resume.items()}):
-            log.warning("could not commit the recovered positions; faust resumes from the group's offsets")
+        await commit_positions(app.consumer._commit, TP, resume)
         # The rebuilt engine is most of the heap and lives until the next rebalance: keep it out of
         # the collector's full scans, which otherwise cost the worker about a tenth of its time under load.
         gc.collect()
@@ -153,31 +152,6 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         progress.track(worker.positions, time.monotonic())
         progress.restart_clock(time.monotonic())
         recovered.set()
-
-    async def reposition(tp: tuple[str, int], expected: int) -> None:
-        """A record arrived past the next offset to apply. Either retention deleted what lies between
-        (continue from the earliest record), or the partition is sought back once, after pausing it long
-        enough for records of earlier fetches to drain (they are skipped meanwhile)."""
-        repositioning.add(tp)
-        ftp = TP(*tp)
-        try:
-            earliest = (await app.consumer.earliest_offsets(ftp)).get(ftp, 0)
-            if earliest > expected:
-                metrics.RETENTION_SKIPS.labels(tp[0], str(tp[1])).inc(earliest - expected)
-                log.warning("records deleted by retention before they were applied; continuing after them",
-                            extra={"topic": tp[0], "partition": tp[1], "from": expected, "to": earliest})
-                worker.skip_to(tp, earliest)
-                return
-            metrics.REPOSITIONS.labels(tp[0], str(tp[1])).inc()
-            log.warning("a record arrived past the next offset to apply; seeking the partition back once",
-                        extra={"topic": tp[0], "partition": tp[1], "offset": expected})
-            app.consumer.pause_partitions([ftp])
-            await asyncio.sleep(settings.reposition_drain_s)
-            await app.consumer.seek(ftp, worker.positions.get(tp, expected))
-            app.consumer.resume_partitions([ftp])
-            await asyncio.sleep(settings.reposition_drain_s)  # the refetch arrives before another gap counts
-        finally:
-            repositioning.discard(tp)
 
     pacer = FlushPacer(settings.cache_flush_max_share)
 

@@ -33,8 +33,6 @@ class Progress:
         for table in (self.position, self.end_offset, self.moved_at):
             for tp in [tp for tp in table if tp not in keep]:
                 del table[tp]
-        for tp in keep:
-            self.moved_at[tp] = max(self.moved_at.get(tp, 0.0), 0.0)
 
     def lag(self, tp: TP) -> int:
         end = self.end_offset.get(tp)
@@ -46,6 +44,8 @@ class Progress:
         out = []
         for tp in sorted(self.end_offset):
             waiting = self.lag(tp) > 0
+            if not waiting:
+                self.moved_at[tp] = now  # caught up: a wait starts counting when records next arrive
             stuck = waiting and now - self.moved_at.get(tp, now) >= self.stall_after_s
             metrics.APPLIED_LAG.labels(tp[0], str(tp[1])).set(self.lag(tp))
             metrics.STALLED.labels(tp[0], str(tp[1])).set(1 if stuck else 0)

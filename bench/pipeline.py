@@ -747,6 +747,9 @@ def main(argv: list[str] | None = None) -> int:
     print(body)
     if not args.no_write:
         write_section(body)
+    head, lt = result["throughput"][0], result["latency"]
+    print(f"pipeline: {head['workload']} {n0(head['rate'])} obs/s, p99 {lt['p99']:.0f} ms at {n0(lt['offered'])} obs/s, "
+          f"ceiling {n0(result['ceiling']['rate'])} msgs/s")
     return 0
 
 

@@ -28,6 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 import redis.asyncio as aioredis
 
 HISTORY_LIMIT = 50
@@ -65,8 +67,9 @@ class LeagueKeys:
         return f"{self.prefix}:trust:{code}:history"
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=str)
+def _dumps(value: Any) -> bytes:
+    """Compact JSON, encoded once (orjson); anything JSON has no type for is written as its string."""
+    return orjson.dumps(value, default=str)
 
 
 class LeagueCache:

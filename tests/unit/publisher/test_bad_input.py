@@ -100,9 +100,12 @@ async def test_overlong_subscription_fields_are_422(client, store, body):
     assert store.subs == {}
 
 
-async def test_the_league_list_names_every_league_a_methodology_version_scores(client):
+async def test_the_league_list_names_every_league_a_methodology_version_scores():
     from shared.methodology import VERSIONS, get_methodology
+    from tests.fuzz.support import build_publisher
 
-    listed = {row["league"] for row in (await client.get("/v1/leagues")).json()["leagues"]}
+    app, _, _ = build_publisher()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://publisher") as c:
+        listed = {row["league"] for row in (await c.get("/v1/leagues")).json()["leagues"]}
     assert listed >= {league for v in VERSIONS for league in get_methodology(v).leagues}
     assert "icb" in listed

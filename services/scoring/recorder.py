@@ -8,19 +8,20 @@ partition p every write goes to changelog partition p, whose order the producer 
 
 1. the commit record ``~commit|p``;
 2. the batch's per-key state writes, after it;
+3. once those are acknowledged, the batch's change events and dead letters on their own topics.
 
-and, beside them, the batch's change events and dead letters on their own topics. The worker awaits
-every acknowledgement of a batch before it sends the next batch's commit record and before it lets the
-consumer group's offset pass the batch.
+The worker awaits every acknowledgement of a batch before it sends the next batch's commit record and
+before it lets the consumer group's offset pass the batch.
 
 After a crash at any moment, let C be p's latest commit record on the changelog:
 
 - every per-key write of an earlier batch reached the changelog before C was sent; C's own writes may
   be missing, and recovery applies them from C (``state.durable_table``);
 - nothing of a later batch is on the changelog: its commit record would have come first;
-- C's events and dead letters may be missing from their topics: they are sent again, with the same ids;
-- a later batch's events may be on their topic without its commit record: that batch is read again
-  from C's offsets, from C's state, and recomputes the same events byte for byte.
+- C's events and dead letters may be missing from their topics: they are sent again, byte for byte;
+- no later batch's event left: its events wait for its commit record's acknowledgement. That batch
+  is read again from C's offsets and recomputed; the order in which a league's two input topics
+  interleave may differ from the first time, and it does not matter, since nothing of it was published.
 
 So a restart recovers exactly the state of the last durable batch. Compaction keeps the latest value
 of every key, C included, so none of this depends on the changelog's history.

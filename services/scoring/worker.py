@@ -224,13 +224,15 @@ class ScoringWorker:
             partition=partition, batch=(last.batch + 1) if last else 1,
             offsets={**(last.offsets if last else {}), **batch.offsets}, versions=versions,
             writes=list(batch.writes.items()), events=batch.events, dead_letters=batch.dead_letters)
-        acks = await self.recorder.record(commit)
-        for raw in commit.events:
-            acks.append(await self.sink.send(self.changes_topic, _league_key(raw), raw))
-        for topic, key, value in commit.dead_letters:
-            acks.append(await self.sink.send(topic, key, value))
+        # The commit record is durable before any of its events leaves: an event on nof.changes.v1 then
+        # always belongs to a durable batch, and is re-sent from it, byte for byte, after a crash. A
+        # batch that never became durable is read again, and may interleave a league's two input
+        # topics differently, so its events may differ: none of them was sent.
+        await asyncio.gather(*await self.recorder.record(commit))
         metrics.OUTBOX_PENDING.inc(len(commit.events))
         try:
+            acks = [await self.sink.send(self.changes_topic, _league_key(raw), raw) for raw in commit.events]
+            acks += [await self.sink.send(topic, key, value) for topic, key, value in commit.dead_letters]
             await asyncio.gather(*acks)
         finally:
             metrics.OUTBOX_PENDING.dec(len(commit.events))

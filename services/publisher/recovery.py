@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from aiokafka import AIOKafkaConsumer
 
 from services.publisher import alerts, appender
+from services.publisher.change_records import decode
 from services.publisher.event_log import EventLog
 from services.publisher.settings import PublisherSettings
 from services.publisher.subscription_log import SubscriptionLog, partitions
@@ -165,8 +166,6 @@ class Recovery:
 def kafka_rebuild(settings: PublisherSettings, event_log: EventLog, hold: alerts.HoldDown,
                   regions: Mapping[str, str]) -> Rebuild:
     """Re-read nof.changes.v1 from its earliest retained offset to its current end into the log."""
-    from services.publisher.consumer import decode  # the consumer's decoding, one place
-
     async def rebuild(expect: str) -> int:
         k, topic = settings.common.kafka, settings.changes_topic
         reader = AIOKafkaConsumer(bootstrap_servers=k.bootstrap_list, group_id=settings.consumer_group,

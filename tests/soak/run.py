@@ -1,0 +1,209 @@
+"""One kill soak: an isolated ingest + scoring pipeline, a generated stream sent through ingest over HTTP, the
+scorer SIGKILLed ``kills`` times at random moments (and started again each time) while a CPU hog competes
+for the cores, then the checks:
+
+- stalls: every input partition's records are applied to its end within ``settle_s`` of the stream's end
+  (tests/soak/progress.py);
+- mismatches: the league tables in Redis equal the batch methodology on the accepted inputs, and every
+  change event re-sent on nof.changes.v1 is byte-identical to its first copy;
+- events missing: every event id of a crash-free run over the same inputs is on nof.changes.v1
+  (tests/soak/reference.py).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.events import ChangeEvent
+from tests.faults.harness import ARTIFACTS, Sender
+from tests.integration.pipeline.helpers import wait_for_tables
+from tests.soak.hog import CpuHog
+from tests.soak.progress import INPUT_TOPICS, unapplied
+from tests.soak.reference import crash_free_event_ids, emitted_versions
+from tests.support.pipeline import Pipeline
+from tests.support.streams import M, expected, generate
+from tests.support.subscribers import poll
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SoakConfig:
+    kills: int = 20
+    seed: int = 7
+    pace_s: float = 0.05  # between ingest requests (10 observations, or one finance change)
+    between_kills_s: tuple[float, float] = (0.2, 4.0)  # from the worker being healthy to the next kill
+    down_s: tuple[float, float] = (0.0, 1.5)  # from a kill to the next start
+    tail_items: int = 200  # sent after the last restart, before the stream ends
+    settle_s: float = 90.0  # after the stream ends: the bound on applying, tables and events
+    hogs: int = 1
+
+    @property
+    def items(self) -> int:
+        """Long enough never to run out before the last kill; what is not sent is not checked."""
+        return 1500 * (self.kills + 1)
+
+
+@dataclass
+class SoakResult:
+    kills: int = 0
+    stalls: int = 0
+    mismatches: int = 0
+    missing: int = 0
+    aborted: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.stalls or self.mismatches or self.missing or self.aborted)
+
+    def line(self) -> str:
+        return (f"soak: {self.kills} kills, {self.stalls} stalls, {self.mismatches} mismatches, "
+                f"{self.missing} events missing")
+
+
+class Soak:
+    def __init__(self, config: SoakConfig, bootstrap: str, workdir: Path, say: Say = print) -> None:
+        self.config, self.workdir, self.say = config, workdir, say
+        self.pipeline = Pipeline(workdir, bootstrap=bootstrap)
+        self.result = SoakResult()
+        self.rng = random.Random(config.seed)
+        self.hog = CpuHog(config.hogs)
+        self.sender: Sender | None = None
+
+    def run(self) -> SoakResult:
+        try:
+            self._stream_with_kills()
+            self._check()
+        except Exception as exc:  # the harness itself failed: say why, and still clean up
+            self.result.aborted = f"{type(exc).__name__}: {exc}"
+            self.say(f"soak: aborted: {self.result.aborted}")
+        finally:
+            self._scorer_log_summary()
+            self.close()
+        return self.result
+
+    # -- the stream and the kills ------------------------------------------------------------------
+    def _stream_with_kills(self) -> None:
+        c, p = self.config, self.pipeline
+        p.declare_topics()
+        p.start("ingest")
+        p.start("scoring")
+        items = generate(seed=c.seed, n=c.items)
+        self.sender = Sender(p, items, pace_s=c.pace_s, give_up_s=120.0 * (c.kills + 2))
+        self.hog.start()
+        self.sender.start()
+        started = time.monotonic()
+        for k in range(1, c.kills + 1):
+            time.sleep(self.rng.uniform(*c.between_kills_s))
+            if not self.sender.is_alive():
+                raise RuntimeError(f"the stream stopped before kill {k}: {self.sender.error or 'all sent'}")
+            at = self.sender.count
+            p.kill("scoring")  # SIGKILL: no shutdown, no final commit, buffers lost
+            self.result.kills += 1
+            time.sleep(self.rng.uniform(*c.down_s))
+            down = time.monotonic()
+            p.start("scoring", timeout=120)
+            self.say(f"kill {k}/{c.kills} at {at} inputs accepted ({time.monotonic() - started:.0f} s in); "
+                     f"healthy again {time.monotonic() - down:.1f} s after the start")
+        want = self.sender.count + c.tail_items
+        poll(lambda: self.sender.count >= want or not self.sender.is_alive(), 120, every=0.1)
+        self.sender.cancelled.set()
+        self.sender.join(timeout=90)
+        self.hog.stop()
+        if self.sender.is_alive():
+            raise RuntimeError("the sender did not stop")
+        self.say(f"stream ended: {self.sender.count} inputs accepted, {len(self.sender.refusals)} x 503 retried, "
+                 f"{self.sender.transport_errors} dropped connections retried")
+
+    # -- the checks --------------------------------------------------------------------------------
+    def _check(self) -> None:
+        c, p, r = self.config, self.pipeline, self.result
+        assert self.sender is not None
+        ended = time.monotonic()
+        gaps: dict[str, int] = {}
+
+        def applied() -> bool:
+            nonlocal gaps
+            gaps = unapplied(p)
+            return not any(gaps.values())
+
+        poll(applied, c.settle_s, every=2.0)
+        stalled = {tp: gap for tp, gap in gaps.items() if gap}
+        r.stalls = len(stalled)
+        for tp, gap in sorted(stalled.items()):
+            self.say(f"stalled: {tp}: {gap} records not applied {c.settle_s:.0f} s after the stream ended")
+        self.say(f"applied to the end: {r.stalls == 0} ({time.monotonic() - ended:.0f} s after the stream ended)")
+
+        results = expected(list(self.sender.accepted))
+        diff = wait_for_tables(p, results, timeout=max(10.0, c.settle_s - (time.monotonic() - ended)))
+        r.mismatches += len(diff)
+        for d in diff[:10]:
+            self.say(f"table mismatch: {d}")
+
+        inputs = [rec for name in INPUT_TOPICS for rec in p.read_topic(name, timeout_s=120)]
+        missing, conflicting, extra, total = self._events(inputs)
+        if missing:  # events may still be on their way (an outbox re-sent after the last restart)
+            time.sleep(5.0)
+            missing, conflicting, extra, total = self._events(inputs)
+        r.missing = len(missing)
+        r.mismatches += len(conflicting)
+        for event_id in sorted(conflicting)[:10]:
+            self.say(f"re-sent event differs from its first copy: {event_id}")
+        for event_id in sorted(missing)[:10]:
+            self.say(f"missing event: {event_id}")
+        self.say(f"change events: {total} records, {total - len(conflicting)} consistent; "
+                 f"{len(extra)} ids a crash-free run does not emit")
+
+    def _events(self, inputs: list) -> tuple[set[str], set[str], set[str], int]:
+        """(missing ids, ids whose copies differ, ids beyond the crash-free run, records) on nof.changes.v1."""
+        first: dict[str, bytes] = {}
+        conflicting: set[str] = set()
+        events: list[ChangeEvent] = []
+        records = self.pipeline.read_topic("nof.changes.v1", timeout_s=120)
+        for rec in records:
+            event = ChangeEvent.model_validate_json(rec.value)
+            if first.setdefault(event.event_id, rec.value) != rec.value:
+                conflicting.add(event.event_id)
+            else:
+                events.append(event)
+        reference = crash_free_event_ids(M, inputs, emitted_versions(events))
+        return reference - set(first), conflicting, set(first) - reference, len(records)
+
+    # -- reporting and cleaning up -------------------------------------------------------------------
+    def _scorer_log_summary(self) -> None:
+        """The scorer's warnings and errors across every restart, counted by message."""
+        path = self.workdir / "scoring.log"
+        if not path.exists():
+            return
+        counts: Counter[str] = Counter()
+        for raw in path.read_text(errors="replace").splitlines():
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(line, dict) and line.get("level") in ("WARNING", "ERROR", "CRITICAL"):
+                counts[f"{line['level']} {line.get('msg')}"] += 1
+        for msg, n in counts.most_common(8):
+            self.say(f"scorer log: {n} x {msg}")
+
+    def close(self) -> None:
+        if self.sender is not None:
+            self.sender.cancelled.set()
+            self.sender.join(timeout=60)
+        self.hog.stop()
+        self.pipeline.cleanup()
+        if not self.result.ok:  # the services' logs, for whoever reads the artifacts
+            target = ARTIFACTS / "soak"
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir(parents=True, exist_ok=True)
+            for log in self.workdir.glob("*.log"):
+                shutil.copy(log, target / log.name)
+            self.say(f"logs kept in {target}")

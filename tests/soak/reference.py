@@ -5,7 +5,7 @@ on two partitions (observations, and finance on the trust-status topic), and the
 as they are fetched: after a restart with a backlog, in an order of its own, not the order ingest accepted
 them. League versions, and so event ids, follow that interleaving. The versions on the events the run
 emitted reveal it for every input that changed something; the inputs that changed nothing go in the order
-ingest accepted them. ``applied_order`` rebuilds that interleaving; ``crash_free_event_ids`` replays it
+ingest accepted them. ``applied_order`` rebuilds that interleaving; ``crash_free_events`` replays it
 through an in-process scorer, one per partition key.
 """
 
@@ -71,8 +71,10 @@ def emitted_versions(events: Iterable[ChangeEvent]) -> dict[str, int]:
     return versions
 
 
-def crash_free_event_ids(methodology: Methodology, records: Iterable[Any], versions: Mapping[str, int]) -> set[str]:
-    """The event ids of a crash-free run over ``records`` (input topic records, each partition in offset order).
+def crash_free_events(methodology: Methodology, records: Iterable[Any],
+                      versions: Mapping[str, int]) -> dict[str, ChangeEvent]:
+    """The change events of a crash-free run over ``records`` (input topic records, each partition in offset
+    order), by id.
 
     The one place that knows the input records' encoding and the scorer's in-process API."""
     partitions: dict[str, dict[tuple[str, int], list[Step]]] = defaultdict(lambda: defaultdict(list))
@@ -83,9 +85,9 @@ def crash_free_event_ids(methodology: Methodology, records: Iterable[Any], versi
         version = None if input_id in placed else versions.get(input_id)
         placed.add(input_id)
         partitions[r.key.decode()][(r.topic, r.partition)].append(Step(event.accepted_at, version, event))
-    ids: set[str] = set()
+    events: dict[str, ChangeEvent] = {}
     for pk, parts in partitions.items():
         scorer = PartitionScorer(methodology, pk)
         for event in applied_order(parts.values()):
-            ids.update(e.event_id for e in scorer.apply(event).events)
-    return ids
+            events.update((e.event_id, e) for e in scorer.apply(event).events)
+    return events

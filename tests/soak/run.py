@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import shutil
 import time
 from collections import Counter
@@ -26,12 +27,14 @@ from tests.faults.harness import ARTIFACTS, Sender
 from tests.integration.pipeline.helpers import wait_for_tables
 from tests.soak.hog import CpuHog
 from tests.soak.progress import INPUT_TOPICS, unapplied
-from tests.soak.reference import crash_free_event_ids, emitted_versions
+from tests.soak.reference import crash_free_events, emitted_versions
 from tests.support.pipeline import Pipeline
 from tests.support.streams import M, expected, generate
 from tests.support.subscribers import poll
 
 Say = Callable[[str], None]
+NUMBER = re.compile(r"\b\d+(\.\d+)?\b")  # log messages told apart by their words, not their numbers
+LOG_BASICS = {"level", "service", "logger", "msg", "exc", "correlation_id"}
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,15 @@ class SoakConfig:
 class SoakResult:
     kills: int = 0
     stalls: int = 0
-    mismatches: int = 0
+    tables: int = 0  # differences between the tables in Redis and the batch result
+    conflicts: int = 0  # event ids whose copies on nof.changes.v1 are not byte-identical
     missing: int = 0
     aborted: str | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def mismatches(self) -> int:
+        return self.tables + self.conflicts
 
     @property
     def ok(self) -> bool:
@@ -67,6 +75,19 @@ class SoakResult:
     def line(self) -> str:
         return (f"soak: {self.kills} kills, {self.stalls} stalls, {self.mismatches} mismatches, "
                 f"{self.missing} events missing")
+
+
+@dataclass(frozen=True)
+class EventCheck:
+    records: int
+    reference: dict[str, ChangeEvent]  # the crash-free run's events, by id
+    missing: set[str]
+    extra: set[str]
+    conflicting: dict[str, list[ChangeEvent]]  # ids whose copies on the topic are not byte-identical
+
+
+def describe(e: ChangeEvent) -> str:
+    return f"{e.event_id} ({e.league} v{e.league_version} {e.trust_code} {e.type}, caused by {e.cause.input_id})"
 
 
 class Soak:
@@ -144,55 +165,62 @@ class Soak:
 
         results = expected(list(self.sender.accepted))
         diff = wait_for_tables(p, results, timeout=max(10.0, c.settle_s - (time.monotonic() - ended)))
-        r.mismatches += len(diff)
+        r.tables = len(diff)
         for d in diff[:10]:
             self.say(f"table mismatch: {d}")
 
         inputs = [rec for name in INPUT_TOPICS for rec in p.read_topic(name, timeout_s=120)]
-        missing, conflicting, extra, total = self._events(inputs)
-        if missing:  # events may still be on their way (an outbox re-sent after the last restart)
+        check = self._events(inputs)
+        if check.missing:  # events may still be on their way (an outbox re-sent after the last restart)
             time.sleep(5.0)
-            missing, conflicting, extra, total = self._events(inputs)
-        r.missing = len(missing)
-        r.mismatches += len(conflicting)
-        for event_id in sorted(conflicting)[:10]:
-            self.say(f"re-sent event differs from its first copy: {event_id}")
-        for event_id in sorted(missing)[:10]:
-            self.say(f"missing event: {event_id}")
-        self.say(f"change events: {total} records, {total - len(conflicting)} consistent; "
-                 f"{len(extra)} ids a crash-free run does not emit")
+            check = self._events(inputs)
+        r.missing = len(check.missing)
+        r.conflicts = len(check.conflicting)
+        for copies in list(check.conflicting.values())[:10]:
+            self.say("re-sent event differs from its first copy: " + " / ".join(describe(e) for e in copies[:2]))
+        for event_id in sorted(check.missing)[:10]:
+            self.say(f"missing event: {describe(check.reference[event_id])}")
+        self.say(f"change events: {check.records} records, {len(check.conflicting)} ids with differing copies, "
+                 f"{len(check.extra)} ids a crash-free run does not emit")
 
-    def _events(self, inputs: list) -> tuple[set[str], set[str], set[str], int]:
-        """(missing ids, ids whose copies differ, ids beyond the crash-free run, records) on nof.changes.v1."""
+    def _events(self, inputs: list) -> EventCheck:
+        """nof.changes.v1 against a crash-free run over ``inputs``."""
         first: dict[str, bytes] = {}
-        conflicting: set[str] = set()
+        copies: dict[str, dict[bytes, ChangeEvent]] = {}  # id -> each distinct copy, as sent
         events: list[ChangeEvent] = []
         records = self.pipeline.read_topic("nof.changes.v1", timeout_s=120)
         for rec in records:
             event = ChangeEvent.model_validate_json(rec.value)
-            if first.setdefault(event.event_id, rec.value) != rec.value:
-                conflicting.add(event.event_id)
-            else:
+            copies.setdefault(event.event_id, {}).setdefault(rec.value, event)
+            if first.setdefault(event.event_id, rec.value) == rec.value:
                 events.append(event)
-        reference = crash_free_event_ids(M, inputs, emitted_versions(events))
-        return reference - set(first), conflicting, set(first) - reference, len(records)
+        reference = crash_free_events(M, inputs, emitted_versions(events))
+        conflicting = {i: list(c.values()) for i, c in copies.items() if len(c) > 1}
+        return EventCheck(records=len(records), reference=reference, missing=set(reference) - set(first),
+                          extra=set(first) - set(reference), conflicting=conflicting)
 
     # -- reporting and cleaning up -------------------------------------------------------------------
     def _scorer_log_summary(self) -> None:
-        """The scorer's warnings and errors across every restart, counted by message."""
+        """The scorer's warnings and errors across every restart, counted by message, with the fields of the
+        first and the last of each (the partition and offset a repositioning was about, say)."""
         path = self.workdir / "scoring.log"
         if not path.exists():
             return
         counts: Counter[str] = Counter()
+        seen: dict[str, list[dict]] = {}
         for raw in path.read_text(errors="replace").splitlines():
             try:
                 line = json.loads(raw)
             except ValueError:
                 continue
-            if isinstance(line, dict) and line.get("level") in ("WARNING", "ERROR", "CRITICAL"):
-                counts[f"{line['level']} {line.get('msg')}"] += 1
-        for msg, n in counts.most_common(8):
-            self.say(f"scorer log: {n} x {msg}")
+            level = str(line.get("level", "")).upper() if isinstance(line, dict) else ""
+            if level in ("WARNING", "ERROR", "CRITICAL"):
+                key = f"{level} {NUMBER.sub('N', str(line.get('msg')))[:120]}"
+                counts[key] += 1
+                seen.setdefault(key, [line, line])[1] = line
+        for key, n in counts.most_common(6):
+            fields = [{k: v for k, v in line.items() if k not in LOG_BASICS} for line in seen[key]]
+            self.say(f"scorer log: {n} x {key}; first {fields[0]}, last {fields[1]}")
 
     def close(self) -> None:
         if self.sender is not None:

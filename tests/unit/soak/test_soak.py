@@ -1,4 +1,4 @@
-"""The soak's crash-free reference rebuilds the order the scorer applied a league's two input partitions in."""
+"""The kill soak's pure parts: the order a crash-free run applies a league's partitions in, and the outcome line."""
 
 from __future__ import annotations
 
@@ -32,3 +32,11 @@ def test_without_versions_the_accepted_order_holds():
     observations = steps(("o1", 1, None), ("o2", 3, None))
     finance = steps(("f1", 2, None))
     assert list(applied_order([observations, finance, []])) == ["o1", "f1", "o2"]
+
+
+def test_the_soak_outcome_line_counts_conflicting_copies_as_mismatches():
+    from tests.soak.run import SoakResult
+
+    result = SoakResult(kills=5, stalls=1, tables=2, conflicts=1, missing=4)
+    assert result.line() == "soak: 5 kills, 1 stalls, 3 mismatches, 4 events missing"
+    assert not result.ok and SoakResult(kills=5).ok

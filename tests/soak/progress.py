@@ -1,6 +1,6 @@
 """How far the scorer has got through each input partition: what a stall is measured with.
 
-A partition stalls when the scorer stops applying its records while some wait. ``unapplied`` says, per
+A partition stalls when the scorer stops applying its records while some wait. ``progress`` says, per
 input partition, how many records the scorer has not applied yet. The scorer's consumer group commits the
 offsets faust has handed to the agent, which may run past records the scorer skipped; the applied offsets
 it records in its changelog are what it has actually applied. So the larger gap of the two counts.
@@ -9,6 +9,7 @@ it records in its changelog are what it has actually applied. So the larger gap 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from kafka import KafkaAdminClient, KafkaConsumer
 
@@ -21,8 +22,23 @@ SCORER_GROUP = "nof-scoring-v1"
 SCORER_CHANGELOG = "nof-scoring-v1-league_inputs-changelog"
 
 
-def unapplied(pipeline: Pipeline) -> dict[str, int]:
-    """Per input partition (``topic:partition``, without the namespace), records not yet applied by the scorer."""
+@dataclass(frozen=True)
+class PartitionProgress:
+    end: int  # the partition's end offset
+    committed: int  # the scorer's consumer group's committed offset (0: none)
+    applied: int  # the next offset the scorer's changelog says it will apply
+
+    @property
+    def unapplied(self) -> int:
+        return self.end - min(self.committed, self.applied)
+
+    def __str__(self) -> str:
+        return f"{self.unapplied} records not applied (end {self.end}, group committed {self.committed}, " \
+               f"scorer applied up to {self.applied})"
+
+
+def progress(pipeline: Pipeline) -> dict[str, PartitionProgress]:
+    """Per input partition (``topic:partition``, without the namespace), how far the scorer has got."""
     consumer = KafkaConsumer(bootstrap_servers=[pipeline.bootstrap], enable_auto_commit=False)
     admin = KafkaAdminClient(bootstrap_servers=[pipeline.bootstrap], request_timeout_ms=15_000)
     try:
@@ -35,10 +51,7 @@ def unapplied(pipeline: Pipeline) -> dict[str, int]:
     finally:
         admin.close()
         consumer.close()
-    gaps = {}
-    for tp in parts:
-        group_at = committed[tp].offset if tp in committed else 0
-        applied_to = applied.get((tp.topic, tp.partition), -1) + 1
-        gaps[f"{tp.topic.removeprefix(pipeline.namespace + '.')}:{tp.partition}"] = end[tp] - min(group_at, applied_to)
-    return gaps
-
+    return {f"{tp.topic.removeprefix(pipeline.namespace + '.')}:{tp.partition}": PartitionProgress(
+                end=end[tp], committed=max(0, committed[tp].offset) if tp in committed else 0,
+                applied=applied.get((tp.topic, tp.partition), -1) + 1)
+            for tp in parts}

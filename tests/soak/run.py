@@ -26,7 +26,7 @@ from shared.events import ChangeEvent
 from tests.faults.harness import ARTIFACTS, Sender
 from tests.integration.pipeline.helpers import wait_for_tables
 from tests.soak.hog import CpuHog
-from tests.soak.progress import INPUT_TOPICS, unapplied
+from tests.soak.progress import INPUT_TOPICS, PartitionProgress, progress
 from tests.soak.reference import crash_free_events, emitted_versions
 from tests.support.pipeline import Pipeline
 from tests.support.streams import M, expected, generate
@@ -121,6 +121,8 @@ class Soak:
         self.sender = Sender(p, items, pace_s=c.pace_s, give_up_s=120.0 * (c.kills + 2))
         self.hog.start()
         self.sender.start()
+        if not poll(lambda: self.sender.count >= 20 or not self.sender.is_alive(), 120, every=0.1):
+            raise RuntimeError("ingest accepted nothing for 120 s")  # so that every kill is mid-stream
         started = time.monotonic()
         for k in range(1, c.kills + 1):
             time.sleep(self.rng.uniform(*c.between_kills_s))
@@ -149,18 +151,18 @@ class Soak:
         c, p, r = self.config, self.pipeline, self.result
         assert self.sender is not None
         ended = time.monotonic()
-        gaps: dict[str, int] = {}
+        where: dict[str, PartitionProgress] = {}
 
         def applied() -> bool:
-            nonlocal gaps
-            gaps = unapplied(p)
-            return not any(gaps.values())
+            nonlocal where
+            where = progress(p)
+            return not any(w.unapplied for w in where.values())
 
         poll(applied, c.settle_s, every=2.0)
-        stalled = {tp: gap for tp, gap in gaps.items() if gap}
+        stalled = {tp: w for tp, w in where.items() if w.unapplied}
         r.stalls = len(stalled)
-        for tp, gap in sorted(stalled.items()):
-            self.say(f"stalled: {tp}: {gap} records not applied {c.settle_s:.0f} s after the stream ended")
+        for tp, w in sorted(stalled.items()):
+            self.say(f"stalled: {tp}: {w}, {c.settle_s:.0f} s after the stream ended")
         self.say(f"applied to the end: {r.stalls == 0} ({time.monotonic() - ended:.0f} s after the stream ended)")
 
         results = expected(list(self.sender.accepted))

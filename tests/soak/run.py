@@ -7,7 +7,7 @@ for the cores, then the checks:
 - mismatches: the league tables in Redis equal the batch methodology on the accepted inputs, and every
   change event re-sent on nof.changes.v1 is byte-identical to its first copy;
 - events missing: every event id of a crash-free run over the same inputs is on nof.changes.v1
-  (tests/soak/reference.py).
+  (tests/support/crash_free.py).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from tests.faults.harness import ARTIFACTS, Sender
 from tests.integration.pipeline.helpers import wait_for_tables
 from tests.soak.hog import CpuHog
 from tests.soak.progress import INPUT_TOPICS, PartitionProgress, progress
-from tests.soak.reference import crash_free_events, emitted_versions
+from tests.support.crash_free import crash_free_events, emitted_versions
 from tests.support.pipeline import Pipeline
 from tests.support.streams import M, expected, generate
 from tests.support.subscribers import poll

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from tests.soak.reference import Step, applied_order
+from tests.support.crash_free import Step, applied_order
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

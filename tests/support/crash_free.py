@@ -1,4 +1,4 @@
-"""The change events a scorer that never crashed emits for the inputs the soak sent.
+"""The change events a scorer that never crashed emits for the inputs a run sent (the kill soak, the crash tests).
 
 The inputs are read back from the input topics, each partition in offset order. A league's inputs arrive
 on two partitions (observations, and finance on the trust-status topic), and the scorer interleaves them

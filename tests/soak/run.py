@@ -19,7 +19,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from shared.events import ChangeEvent
@@ -61,8 +61,8 @@ class SoakResult:
     tables: int = 0  # differences between the tables in Redis and the batch result
     conflicts: int = 0  # event ids whose copies on nof.changes.v1 are not byte-identical
     missing: int = 0
+    events: int = 0  # distinct change event ids on nof.changes.v1
     aborted: str | None = None
-    notes: list[str] = field(default_factory=list)
 
     @property
     def mismatches(self) -> int:
@@ -80,6 +80,7 @@ class SoakResult:
 @dataclass(frozen=True)
 class EventCheck:
     records: int
+    ids: int  # distinct event ids among the records
     reference: dict[str, ChangeEvent]  # the crash-free run's events, by id
     missing: set[str]
     extra: set[str]
@@ -129,6 +130,7 @@ class Soak:
             if not self.sender.is_alive():
                 raise RuntimeError(f"the stream stopped before kill {k}: {self.sender.error or 'all sent'}")
             at = self.sender.count
+            self._note_exit(f"before kill {k}")
             p.kill("scoring")  # SIGKILL: no shutdown, no final commit, buffers lost
             self.result.kills += 1
             time.sleep(self.rng.uniform(*c.down_s))
@@ -145,6 +147,12 @@ class Soak:
             raise RuntimeError("the sender did not stop")
         self.say(f"stream ended: {self.sender.count} inputs accepted, {len(self.sender.refusals)} x 503 retried, "
                  f"{self.sender.transport_errors} dropped connections retried")
+
+    def _note_exit(self, when: str) -> None:
+        """Say so when the worker exited by itself (a crash the soak did not cause)."""
+        code = self.pipeline.procs["scoring"].poll()
+        if code is not None:
+            self.say(f"the scorer had exited by itself {when}, with code {code}")
 
     # -- the checks --------------------------------------------------------------------------------
     def _check(self) -> None:
@@ -164,6 +172,7 @@ class Soak:
         for tp, w in sorted(stalled.items()):
             self.say(f"stalled: {tp}: {w}, {c.settle_s:.0f} s after the stream ended")
         self.say(f"applied to the end: {r.stalls == 0} ({time.monotonic() - ended:.0f} s after the stream ended)")
+        self._note_exit("after the stream ended")
 
         results = expected(list(self.sender.accepted))
         diff = wait_for_tables(p, results, timeout=max(10.0, c.settle_s - (time.monotonic() - ended)))
@@ -177,6 +186,7 @@ class Soak:
             time.sleep(5.0)
             check = self._events(inputs)
         r.missing = len(check.missing)
+        r.events = check.ids
         r.conflicts = len(check.conflicting)
         for copies in list(check.conflicting.values())[:10]:
             self.say("re-sent event differs from its first copy: " + " / ".join(describe(e) for e in copies[:2]))
@@ -198,7 +208,7 @@ class Soak:
                 events.append(event)
         reference = crash_free_events(M, inputs, emitted_versions(events))
         conflicting = {i: list(c.values()) for i, c in copies.items() if len(c) > 1}
-        return EventCheck(records=len(records), reference=reference, missing=set(reference) - set(first),
+        return EventCheck(records=len(records), ids=len(first), reference=reference, missing=set(reference) - set(first),
                           extra=set(first) - set(reference), conflicting=conflicting)
 
     # -- reporting and cleaning up -------------------------------------------------------------------

@@ -8,7 +8,7 @@ PYTEST := $(PY) -m pytest
 LOCAL := deploy/local
 
 .PHONY: help install run up infra down status logs test test-unit test-fuzz test-integration test-e2e test-faults \
-        lint bench bench-engine bench-pipeline bench-publisher lock clean
+        soak lint bench bench-engine bench-pipeline bench-publisher lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 20
@@ -52,6 +52,10 @@ test-faults: infra ## fault tier: scorer, publisher and broker killed mid-stream
 
 test-e2e: up ## end-to-end tier against the running stack
 	@$(PYTEST) tests/e2e -q -m e2e
+
+KILLS ?= 20
+soak: infra ## SIGKILL the scorer KILLS times (default 20) mid-stream under CPU load; tables, events and progress checked
+	@source $(LOCAL)/env.sh && KILLS=$(KILLS) $(PY) -m tests.soak
 
 lint: ## architecture contracts (the methodology core stays pure)
 	@.venv/bin/lint-imports

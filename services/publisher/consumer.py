@@ -13,31 +13,18 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from pydantic import ValidationError
+from aiokafka import AIOKafkaConsumer
 
-from shared.events import ChangeEvent, utcnow
+from shared.events import utcnow
 
 from services.publisher import alerts, appender, metrics
+from services.publisher.change_records import decode
 from services.publisher.event_log import EventLog, StateLost
 from services.publisher.recovery import Recovery
 
 log = logging.getLogger(__name__)
-
-
-def decode(records: Iterable[ConsumerRecord]) -> list[ChangeEvent]:
-    """The change events among ``records``; undecodable ones are logged, counted and skipped."""
-    events: list[ChangeEvent] = []
-    for record in records:
-        try:
-            events.append(ChangeEvent.model_validate_json(record.value))
-        except (ValidationError, ValueError, TypeError) as exc:
-            metrics.consumed.labels("undecodable").inc()
-            log.error("undecodable change event skipped", extra={
-                "topic": record.topic, "partition": record.partition, "offset": record.offset, "error": str(exc)[:500]})
-    return events
 
 
 class Status:

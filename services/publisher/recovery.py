@@ -33,10 +33,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from aiokafka import AIOKafkaConsumer
 
 from services.publisher import alerts, appender
+from services.publisher.change_records import decode
 from services.publisher.event_log import EventLog
 from services.publisher.settings import PublisherSettings
-from services.publisher.subscription_log import SubscriptionLog, partitions
+from services.publisher.subscription_log import SubscriptionLog
 from services.publisher.subscriptions import SubscriptionStore
+from shared.topic_reader import partitions_async, read_batches_to_end
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +167,6 @@ class Recovery:
 def kafka_rebuild(settings: PublisherSettings, event_log: EventLog, hold: alerts.HoldDown,
                   regions: Mapping[str, str]) -> Rebuild:
     """Re-read nof.changes.v1 from its earliest retained offset to its current end into the log."""
-    from services.publisher.consumer import decode  # the consumer's decoding, one place
-
     async def rebuild(expect: str) -> int:
         k, topic = settings.common.kafka, settings.changes_topic
         reader = AIOKafkaConsumer(bootstrap_servers=k.bootstrap_list, group_id=settings.consumer_group,
@@ -175,25 +175,18 @@ def kafka_rebuild(settings: PublisherSettings, event_log: EventLog, hold: alerts
         await reader.start()
         appended = 0
         try:
-            parts = await partitions(reader, topic)
+            parts = await partitions_async(reader, topic)
             committed = [await reader.committed(tp) for tp in parts]
             if not any(c is not None for c in committed):
                 log.info("the consumer group has no committed offsets: nothing to rebuild (a first start)")
                 return 0
-            reader.assign(parts)  # no group membership: the group's offsets are left alone
-            await reader.seek_to_beginning(*parts)
-            end = await reader.end_offsets(parts)
-            remaining = {tp for tp in parts if await reader.position(tp) < end[tp]}
-            while remaining:
-                batches = await reader.getmany(*remaining, timeout_ms=1000, max_records=500)
-                events = decode(r for records in batches.values() for r in records)
+            # Assigned, not subscribed: no group membership, so the group's offsets are left alone.
+            async for batch in read_batches_to_end(reader, parts, timeout_s=settings.kafka_read_timeout_seconds):
+                events = decode(batch)
                 if events:
                     result = await appender.append_changes(event_log, events, hold, regions, settings.source,
                                                            expect=expect)
                     appended += result.appended
-                for tp in list(remaining):
-                    if await reader.position(tp) >= end[tp]:
-                        remaining.discard(tp)
         finally:
             await reader.stop()
         return appended

@@ -56,6 +56,9 @@ class PublisherSettings(BaseSettings):
     public_topic_enabled: bool = True
     subscriptions_topic: str = PUBLISHER_SUBSCRIPTIONS.name  # the source of truth for subscriptions
     subscriptions_write_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Restoring Redis reads the subscriptions topic and nof.changes.v1 to their end; a read that takes longer
+    # gives up, and the restore starts over.
+    kafka_read_timeout_seconds: float = Field(default=600.0, gt=0)
     # How often a consuming instance checks that Redis still holds its state (it also checks on every batch).
     state_check_seconds: float = Field(default=1.0, gt=0)
     source: str = "urn:nof-live:publisher"

@@ -14,18 +14,12 @@ import asyncio
 import contextlib
 import json
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services.publisher.errors import Unavailable
 from services.publisher.settings import PublisherSettings
 from services.publisher.subscriptions import Subscription
-
-
-async def partitions(reader: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
-    """The topic's partitions, from fresh metadata (a consumer knows only its subscriptions' partitions, and
-    ``topics()`` does not keep what it fetched)."""
-    cluster = await reader._client.fetch_all_metadata()  # noqa: SLF001 - aiokafka has no public call for this
-    return [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
+from shared.topic_reader import partitions_async, read_batches_to_end
 
 
 def _decode(value: bytes) -> Subscription:
@@ -38,6 +32,7 @@ class KafkaSubscriptionLog:
         self.topic = settings.subscriptions_topic
         self.scope = settings.common.redis.key_prefix
         self.timeout = settings.subscriptions_write_timeout_seconds
+        self.load_timeout = settings.kafka_read_timeout_seconds
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
 
@@ -72,23 +67,15 @@ class KafkaSubscriptionLog:
                                   client_id=f"{self.kafka.client_id}-publisher-subscriptions-load",
                                   request_timeout_ms=self.kafka.request_timeout_ms)
         await reader.start()
+        latest: dict[bytes, bytes | None] = {}
         try:
-            parts = await partitions(reader, self.topic)
+            parts = await partitions_async(reader, self.topic)
             if not parts:
                 raise RuntimeError(f"topic {self.topic} does not exist: run `python -m shared.kafka_admin declare`")
-            reader.assign(parts)
-            await reader.seek_to_beginning(*parts)
-            end = await reader.end_offsets(parts)
-            latest: dict[bytes, bytes | None] = {}
-            remaining = {tp for tp in parts if await reader.position(tp) < end[tp]}
-            while remaining:
-                for tp, records in (await reader.getmany(*remaining, timeout_ms=1000)).items():
-                    for r in records:
-                        if r.offset < end[tp] and r.key is not None:
-                            latest[r.key] = r.value
-                for tp in list(remaining):
-                    if await reader.position(tp) >= end[tp]:
-                        remaining.discard(tp)
+            async for batch in read_batches_to_end(reader, parts, timeout_s=self.load_timeout):
+                for r in batch:
+                    if r.key is not None:
+                        latest[r.key] = r.value
         finally:
             await reader.stop()
         prefix = f"{self.scope}/".encode()

@@ -7,15 +7,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from numbers import Real
-from typing import TYPE_CHECKING, Union
+from typing import Union
 
-from .catalogue import UNIT_DOMAINS
+from .catalogue import UNIT_DOMAINS, Catalogue
 from .errors import InvalidInput
 from .leagues import league_of
 from .periods import Period, parse_period
-
-if TYPE_CHECKING:
-    from .versions import Methodology
 
 
 @dataclass(frozen=True)
@@ -92,11 +89,11 @@ def _text(field: str, value) -> None:
         raise InvalidInput(field, "must be a non-empty string")
 
 
-def check_observation(m: "Methodology", obs: Observation) -> tuple[Period, Fraction]:
-    """Validate an observation and return its parsed period and exact value."""
+def check_observation(metrics: Catalogue, obs: Observation) -> tuple[Period, Fraction]:
+    """Validate an observation against a methodology's metrics; return its parsed period and exact value."""
     _text("trust_code", obs.trust_code)
     _text("observation_id", obs.observation_id)
-    metric = m.metric(obs.metric_id if isinstance(obs.metric_id, str) else repr(obs.metric_id))
+    metric = metrics[obs.metric_id if isinstance(obs.metric_id, str) else repr(obs.metric_id)]
     period = parse_period(obs.period)
     value = exact_value(obs.value)
     low, high = UNIT_DOMAINS[metric.unit]
@@ -106,11 +103,11 @@ def check_observation(m: "Methodology", obs: Observation) -> tuple[Period, Fract
     return period, value
 
 
-def validate_input(m: "Methodology", item) -> None:
+def validate_input(metrics: Catalogue, item) -> None:
     """Raise InvalidInput (naming field and reason) unless ``item`` is a well-formed input:
     a known metric, a value in its unit's domain (§7), a parsable period (§2), proper flags."""
     if isinstance(item, Observation):
-        check_observation(m, item)
+        check_observation(metrics, item)
         return None
     if isinstance(item, FinanceStatus):
         _text("trust_code", item.trust_code)

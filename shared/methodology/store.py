@@ -83,9 +83,9 @@ class InputStore:
     def apply(self, item) -> ValueChanged | FlagChanged | None:
         """Fold one input; returns what it changed, or None. Raises InvalidInput."""
         if isinstance(item, Observation):
-            parsed = check_observation(self.methodology, item)
+            parsed = check_observation(self.methodology.metrics, item)
         else:
-            validate_input(self.methodology, item)
+            validate_input(self.methodology.metrics, item)
         self._trust(item.trust_code)
         key = _identity(item)
         if key in self._seen:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from .catalogue import BY_GRANULARITY, Catalogue, MetricDefinition
 from .errors import InvalidInput, UnknownMethodology
+from .inputs import validate_input
 from .leagues import league_of
 from .nof_catalogue import icb_metrics_2026_27, provider_metrics_2025_26
 
@@ -85,8 +86,7 @@ class Methodology:
 
     def validate(self, item) -> None:
         """Reject an input that this version cannot score; see inputs.validate_input."""
-        from .inputs import validate_input  # inputs imports this module's names lazily
-        validate_input(self, item)
+        validate_input(self.metrics, item)
 
     def replace(self, **changes) -> "Methodology":
         """A copy with some parameters changed (e.g. a test catalogue or quartile strategy)."""

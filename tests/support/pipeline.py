@@ -22,9 +22,10 @@ from typing import Any
 
 import httpx
 import redis
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer
 
 from shared.settings import CommonSettings
+from shared.topic_reader import partitions, read_to_end
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -158,20 +159,12 @@ class Pipeline:
         raw = self.redis.get(f"{self.namespace}:league:{slug}")
         return None if raw is None else json.loads(raw)
 
-    def read_topic(self, name: str, timeout_s: float = 10.0) -> list[Any]:
-        """Every record of a namespaced topic from the beginning to its current end."""
+    def read_topic(self, name: str, timeout_s: float = 30.0) -> list[Any]:
+        """Every record of a namespaced topic from the beginning to its current end, in partition order."""
         consumer = KafkaConsumer(bootstrap_servers=[self.bootstrap], enable_auto_commit=False)
         try:
             topic = self.topic(name)
-            parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-            consumer.assign(parts)
-            consumer.seek_to_beginning(*parts)
-            end = consumer.end_offsets(parts)
-            records, deadline = [], time.monotonic() + timeout_s
-            while any(consumer.position(tp) < end[tp] for tp in parts) and time.monotonic() < deadline:
-                for batch in consumer.poll(timeout_ms=500).values():
-                    records.extend(r for r in batch if r.offset < end[TopicPartition(r.topic, r.partition)])
-            return records
+            return list(read_to_end(consumer, partitions(consumer, topic), timeout_s=timeout_s))
         finally:
             consumer.close()
 

@@ -8,25 +8,9 @@ import time
 import httpx
 import orjson
 
-from services.ingest.accept import trust_ref
-from services.scoring.scorer import PartitionScorer
-from shared.events import ObservationReceived
 from tests.integration.pipeline.helpers import change_events, fold, fold_mismatches, send, wait_for_tables
-from tests.support.streams import M, REGISTER, expected, generate
-
-
-def reference_event_ids(items) -> set[str]:
-    """The ids a scorer that never crashed gives the same inputs, in the same per-league order."""
-    scorers: dict[str, PartitionScorer] = {}
-    ids = set()
-    for item in items:
-        b = item.body
-        info = REGISTER[b["trust_code"]]
-        pk = M.partition_key(info.trust_type)
-        event = ObservationReceived(observation_id=b["observation_id"], trust=trust_ref(info),
-                                    metric_id=b["metric_id"], period=b["period"], value=b["value"])
-        ids.update(e.event_id for e in scorers.setdefault(pk, PartitionScorer(M, pk)).apply(event).events)
-    return ids
+from tests.support.crash_free import crash_free_events, emitted_versions
+from tests.support.streams import M, expected, generate
 
 
 def test_sigkill_mid_stream_then_restart_loses_nothing(pipeline):
@@ -47,7 +31,9 @@ def test_sigkill_mid_stream_then_restart_loses_nothing(pipeline):
     copies: dict[str, object] = {}
     for e in events:
         assert copies.setdefault(e.event_id, e) == e, f"a re-sent event changed content: {e.event_id}"
-    assert set(copies) == reference_event_ids(items), "events were lost or invented across the crash"
+    inputs = [r for name in ("nof.observations.v1", "nof.trust-status.v1") for r in pipeline.read_topic(name)]
+    reference = crash_free_events(M, inputs, emitted_versions(events))
+    assert set(copies) == set(reference), "events were lost or invented across the crash"
     assert fold_mismatches(fold(events), results) == []
 
 

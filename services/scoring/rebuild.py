@@ -10,43 +10,32 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer
 
 from services.scoring.scorer import PartitionScorer
 from services.scoring.state import durable_table, group_by_partition_key, latest_commits, partition_for
 from shared.league_cache import LeagueCache
 from shared.methodology import Methodology
 from shared.settings import KafkaSettings
+from shared.topic_reader import partitions, read_to_end
 from shared.topics import INPUT_PARTITIONS, SCORER_STATE_CHANGELOG
 
 log = logging.getLogger(__name__)
 
 
 def read_changelog(settings: KafkaSettings, topic: str = SCORER_STATE_CHANGELOG.name,
-                   progress: Callable[[int], None] | None = None) -> Iterator[tuple[str, bytes | None]]:
+                   progress: Callable[[int], None] | None = None,
+                   timeout_s: float = 600.0) -> Iterator[tuple[str, bytes | None]]:
     """Every (key, value) in the changelog from the beginning to its current end; None = deleted."""
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_list, enable_auto_commit=False,
                              client_id=f"{settings.client_id}-rebuild",
                              max_partition_fetch_bytes=16 * 1024 * 1024)  # commit records can be large
     try:
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        parts = partitions(consumer, topic)
         if not parts:
             raise RuntimeError(f"topic {topic} does not exist: has the scorer ever run? (`nof topics declare`)")
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        end = consumer.end_offsets(parts)
-        remaining = {tp for tp in parts if end[tp] > consumer.position(tp)}
-        seen = 0
-        while remaining:
-            for tp, records in consumer.poll(timeout_ms=1000).items():
-                for r in records:
-                    if r.offset < end[tp]:
-                        seen += 1
-                        yield json.loads(r.key), r.value
-                if consumer.position(tp) >= end[tp]:
-                    remaining.discard(tp)
-            if progress:
-                progress(seen)
+        for r in read_to_end(consumer, parts, timeout_s=timeout_s, progress=progress):
+            yield json.loads(r.key), r.value
     finally:
         consumer.close()
 

@@ -1,9 +1,8 @@
 """How far the scorer has got through each input partition: what a stall is measured with.
 
 A partition stalls when the scorer stops applying its records while some wait. ``progress`` says, per
-input partition, how many records the scorer has not applied yet. The scorer's consumer group commits the
-offsets faust has handed to the agent, which may run past records the scorer skipped; the applied offsets
-it records in its changelog are what it has actually applied. So the larger gap of the two counts.
+input partition, how many records the scorer has not applied yet, from its durable commit records (what
+it has made durable, whatever it says about itself), beside the consumer group's committed offset.
 """
 
 from __future__ import annotations
@@ -13,24 +12,24 @@ from dataclasses import dataclass
 
 from kafka import KafkaAdminClient, KafkaConsumer
 
-from services.scoring.state import applied_offsets
+from services.scoring.state import durable_table, latest_commits
 from shared.topic_reader import partitions, read_to_end
 from tests.support.pipeline import Pipeline
 
 INPUT_TOPICS = ("nof.observations.v1", "nof.trust-status.v1")
 SCORER_GROUP = "nof-scoring-v1"
-SCORER_CHANGELOG = "nof-scoring-v1-league_inputs-changelog"
+SCORER_CHANGELOG = "nof-scoring-v1-league_state-changelog"
 
 
 @dataclass(frozen=True)
 class PartitionProgress:
     end: int  # the partition's end offset
     committed: int  # the scorer's consumer group's committed offset (0: none)
-    applied: int  # the next offset the scorer's changelog says it will apply
+    applied: int  # the next offset to apply, by the scorer's durable commit records
 
     @property
     def unapplied(self) -> int:
-        return self.end - min(self.committed, self.applied)
+        return self.end - self.applied
 
     def __str__(self) -> str:
         return f"{self.unapplied} records not applied (end {self.end}, group committed {self.committed}, " \
@@ -47,7 +46,9 @@ def progress(pipeline: Pipeline) -> dict[str, PartitionProgress]:
         group = pipeline.topic(SCORER_GROUP)
         committed = admin.list_group_offsets({group: parts})[group]
         changelog = read_to_end(consumer, partitions(consumer, pipeline.topic(SCORER_CHANGELOG)), timeout_s=60)
-        applied = applied_offsets((json.loads(r.key), r.value) for r in changelog)
+        table = durable_table((json.loads(r.key), r.value) for r in changelog)
+        applied = {(topic, p): offset for p, c in latest_commits(table.items()).items()
+                   for topic, offset in c.offsets.items()}
     finally:
         admin.close()
         consumer.close()

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from services.scoring.scorer import PartitionScorer
-from shared.events import ChangeEvent, decode_input
+from shared.events import ChangeEvent, decode_input, single_inputs
 from shared.methodology import Methodology
 
 
@@ -80,11 +80,11 @@ def crash_free_events(methodology: Methodology, records: Iterable[Any],
     partitions: dict[str, dict[tuple[str, int], list[Step]]] = defaultdict(lambda: defaultdict(list))
     placed: set[str] = set()  # a copy of an input already read is a duplicate: it changed nothing
     for r in records:
-        event = decode_input(r.value)
-        input_id = getattr(event, "observation_id", None) or event.change_id
-        version = None if input_id in placed else versions.get(input_id)
-        placed.add(input_id)
-        partitions[r.key.decode()][(r.topic, r.partition)].append(Step(event.accepted_at, version, event))
+        for event in single_inputs(decode_input(r.value)):  # a batch record holds several inputs
+            input_id = getattr(event, "observation_id", None) or event.change_id
+            version = None if input_id in placed else versions.get(input_id)
+            placed.add(input_id)
+            partitions[r.key.decode()][(r.topic, r.partition)].append(Step(event.accepted_at, version, event))
     events: dict[str, ChangeEvent] = {}
     for pk, parts in partitions.items():
         scorer = PartitionScorer(methodology, pk)

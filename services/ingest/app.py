@@ -12,7 +12,8 @@ from services.ingest.accept import Acceptor
 from services.ingest.routes import IngestContext, router
 from services.ingest.settings import IngestSettings
 from services.ingest.sink import InputSink, KafkaInputSink
-from shared.http import BodyLimit, install_error_handlers, operational_router
+from shared import problems
+from shared.http import BodyLimit, operational_router
 from shared.methodology import get_methodology, load_trust_register
 
 
@@ -41,7 +42,7 @@ def create_app(settings: IngestSettings | None = None, sink: InputSink | None = 
         lifespan=lifespan,
     )
     app.state.ingest = ctx
-    install_error_handlers(app)
+    problems.install(app)
     app.include_router(router)
     app.include_router(operational_router("ingest", {"kafka": kafka_ok}))
     csv_path = "/v1/observations/csv"

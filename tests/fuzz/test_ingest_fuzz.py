@@ -257,7 +257,7 @@ def test_bodies_over_the_limit_are_413(ingest, over, filler, chunk, path, stream
     before = ingest.written()
     response = ingest.client.request(method, path, content=content, headers=JSON)
     body = ingest_rejection(response, 413)
-    assert str(MAX_BODY) in body["message"]
+    assert str(MAX_BODY) in body["detail"]
     assert ingest.written() == before
 
 
@@ -300,7 +300,7 @@ def test_a_key_without_the_scope_is_403_naming_it(ingest, route):
     before = ingest.written()
     response = ingest.client.request(method, path, content=body,
                                      headers={**JSON, "Authorization": f"Bearer {STATUS_ONLY}"})
-    assert scope in ingest_rejection(response, 403)["message"]
+    assert scope in ingest_rejection(response, 403)["detail"]
     assert ingest.written() == before
 
 
@@ -451,7 +451,7 @@ def test_any_csv_body_is_a_report_or_a_clear_rejection(ingest, body):
 
 def test_an_empty_csv_body_is_400(ingest):
     before = ingest.written()
-    assert "empty body" in ingest_rejection(post_csv(ingest, b""), 400)["message"]
+    assert "empty body" in ingest_rejection(post_csv(ingest, b""), 400)["detail"]
     assert ingest.written() == before
 
 

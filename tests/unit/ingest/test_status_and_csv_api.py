@@ -17,7 +17,7 @@ async def test_finance_and_intensive_support_flow_to_the_status_topic(client, si
 
 async def test_status_for_an_unknown_trust_is_404(client, sink):
     response = await client.put("/v1/trusts/NOPE/finance", json={"in_deficit": False})
-    assert response.status_code == 404 and "POST /v1/trusts" in response.json()["message"]
+    assert response.status_code == 404 and "POST /v1/trusts" in response.json()["detail"]
     assert sink.records == []
 
 

@@ -190,7 +190,8 @@ class CloudEvent(Event):
     subject: str = Field(description="the trust code")
     time: datetime
     datacontenttype: Literal["application/json"] = "application/json"
-    dataschema: str | None = None
+    dataschema: str | None = Field(default=None, exclude_if=lambda v: v is None,
+                                   description="absent: CloudEvents SDKs refuse a null optional attribute")
     league: str = Field(description="extension attribute: the league slug")
     leagueversion: int = Field(description="extension attribute: the league version (delivery order per league)")
     data: dict[str, object | None] = Field(description="the ChangeEvent or SegmentAlert as JSON")

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema
 
 
 def utcnow() -> datetime:
@@ -190,8 +190,9 @@ class CloudEvent(Event):
     subject: str = Field(description="the trust code")
     time: datetime
     datacontenttype: Literal["application/json"] = "application/json"
-    dataschema: str | None = Field(default=None, exclude_if=lambda v: v is None,
-                                   description="absent: CloudEvents SDKs refuse a null optional attribute")
+    dataschema: Annotated[str | None, WithJsonSchema({"type": "string", "format": "uri"})] = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="omitted when absent, never null (CloudEvents SDKs refuse a null optional attribute)")
     league: str = Field(description="extension attribute: the league slug")
     leagueversion: int = Field(description="extension attribute: the league version (delivery order per league)")
     data: dict[str, object | None] = Field(description="the ChangeEvent or SegmentAlert as JSON")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Literal
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from shared import problems
 from shared.errors import BodyTooLarge
@@ -14,11 +16,19 @@ from shared.telemetry import metrics_payload
 Check = Callable[[], Awaitable[bool]]
 
 
+class Health(BaseModel):
+    service: str
+    status: Literal["ok", "degraded"]
+    checks: dict[str, str] = Field(description='each dependency: "ok", or "down" with the reason')
+
+
 def operational_router(service: str, checks: Mapping[str, Check]) -> APIRouter:
     """`/healthz` runs each dependency check (503 when one is down); `/metrics` is the Prometheus exposition."""
     router = APIRouter(tags=["operations"])
 
-    @router.get("/healthz", summary="Liveness and dependency health")
+    @router.get("/healthz", summary="Liveness and dependency health",
+                responses={200: {"model": Health, "description": "Every dependency answers"},
+                           503: {"model": Health, "description": "A dependency is down (named in checks)"}})
     async def healthz() -> JSONResponse:
         results = {}
         for name, check in checks.items():

@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from shared.errors import AuthError, BodyTooLarge, FieldError, ServiceError, Unavailable, ValidationFailed
+from shared.errors import AuthError, BodyTooLarge, Conflict, FieldError, ServiceError, Unavailable, ValidationFailed
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:nof-live:problem:"
@@ -44,7 +44,7 @@ KINDS: dict[int, tuple[str, str]] = {
     503: ("unavailable", "Service unavailable"),
 }
 
-#: What each documented status means, for the OpenAPI ``responses`` of every route.
+#: What each status means, for the OpenAPI ``responses`` of every route (shared/api_docs.py).
 DESCRIPTIONS: dict[int, str] = {
     400: "The request could not be read (an empty or unparseable body)",
     401: "No credentials, or unknown ones (WWW-Authenticate: Bearer)",
@@ -111,13 +111,6 @@ def encode(status: int, detail: str, instance: str) -> bytes:
     return json.dumps(body(status, detail, instance)).encode()
 
 
-def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The OpenAPI ``responses`` entries for these statuses, each an application/problem+json Problem."""
-    schema = {"$ref": "#/components/schemas/Problem"}
-    return {s: {"description": DESCRIPTIONS.get(s, kind(s)[1]), "model": Problem,
-                "content": {MEDIA_TYPE: {"schema": schema}}} for s in statuses}
-
-
 def field_errors(exc: RequestValidationError) -> list[FieldError]:
     """pydantic's errors as (field, reason, index): ("body", "observations", 2, "value") is field "value" at
     index 2; ("body", "observations") is "observations"; ("query", "limit") is "query.limit". List positions
@@ -154,7 +147,7 @@ def install(app: FastAPI) -> None:
             headers["Retry-After"] = str(exc.retry_after_s)
         if isinstance(exc, AuthError) and exc.status == 401:
             headers["WWW-Authenticate"] = "Bearer"
-        errors = exc.errors if isinstance(exc, ValidationFailed) else None
+        errors = exc.errors if isinstance(exc, (ValidationFailed, Conflict)) and exc.errors else None
         return response(exc.status, exc.message, instance(request.scope), errors, headers)
 
     @app.exception_handler(RequestValidationError)

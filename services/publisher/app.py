@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from shared import problems, redis_store
+from shared import api_docs, problems, redis_store
 from shared.http import BodyLimit, operational_router
 from shared.league_cache import LeagueCache
 from shared.methodology.register import load_trust_register
@@ -113,7 +113,7 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
             await sub_log.close()
             await redis.aclose()
 
-    app = FastAPI(title="NOF live: publisher", version="1", lifespan=lifespan,
+    app = api_docs.build_app(title="NOF live: publisher", version="1", lifespan=lifespan,
                   description="Read API, webhook subscriptions, Server-Sent Events and segment alerts. "
                               "See docs/PUBLISHER.md.")
     app.state.runtime = runtime

@@ -82,6 +82,10 @@ class Conflict(ServiceError):
     status = 409
     code = "conflict"
 
+    def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+
 
 class Unavailable(ServiceError):
     status = 503

@@ -7,6 +7,7 @@ import pytest
 
 from services.ingest.app import create_app
 from services.ingest.settings import IngestSettings
+from services.ingest.ledger import MemoryLedger
 from services.ingest.sink import MemoryInputSink
 from shared.api_keys import ApiKey, hash_key
 
@@ -17,6 +18,11 @@ READER = "test-status-only-key"
 @pytest.fixture
 def sink() -> MemoryInputSink:
     return MemoryInputSink()
+
+
+@pytest.fixture
+def ledger() -> MemoryLedger:
+    return MemoryLedger()
 
 
 @pytest.fixture
@@ -33,8 +39,8 @@ def settings(tmp_path) -> IngestSettings:
 
 
 @pytest.fixture
-async def client(settings, sink):
-    app = create_app(settings, sink=sink)
+async def client(settings, sink, ledger):
+    app = create_app(settings, sink=sink, ledger=ledger)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://ingest",
                                  headers={"Authorization": f"Bearer {WRITER}"}) as c:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,18 +14,28 @@ from fastapi import FastAPI
 from services.ingest.accept import Acceptor
 from services.ingest.ledger import Ledger, RedisLedger
 from services.ingest.period_window import PeriodWindow
+from services.ingest.trust_log import KafkaTrustLog, TrustLog
+from services.ingest.trust_register import TrustRegister
 from services.ingest.routes import IngestContext, router
 from services.ingest.settings import IngestSettings
 from services.ingest.sink import InputSink, KafkaInputSink
 from shared import api_docs, problems
 from shared.http import BodyLimit, operational_router
+from shared.errors import Unavailable
 from shared.methodology import get_methodology, load_trust_register
+from shared.topics import TRUSTS
+
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: IngestSettings | None = None, sink: InputSink | None = None,
-               ledger: Ledger | None = None) -> FastAPI:
-    """The app; ``sink`` and ``ledger`` default to Kafka and Redis (tests pass the in-memory twins)."""
+               ledger: Ledger | None = None, trust_log: TrustLog | None = None) -> FastAPI:
+    """The app; ``sink``, ``ledger`` and ``trust_log`` default to Kafka, Redis and the TRUSTS topic (tests pass
+    the in-memory twins). The lifespan reads the shared trust register, then follows it in a thread."""
     settings = settings or IngestSettings()
+    trust_log = trust_log or KafkaTrustLog(settings.common.kafka, TRUSTS.name)
+    trusts = TrustRegister(trust_log, load_trust_register(), settings.publish_timeout_s)
     sink = sink or KafkaInputSink(settings.common.kafka)
     redis_ledger = None
     if ledger is None:
@@ -33,16 +45,29 @@ def create_app(settings: IngestSettings | None = None, sink: InputSink | None = 
     methodology = get_methodology(settings.methodology)
     ctx = IngestContext(
         settings=settings,
-        acceptor=Acceptor(methodology, load_trust_register(),
+        acceptor=Acceptor(methodology, trusts.entries,
                           PeriodWindow(methodology.first_period, settings.period_horizon_months, methodology.version)),
         sink=sink,
         keys=settings.key_ring(),
         ledger=ledger,
+        trusts=trusts,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        follower = threading.Thread(target=trusts.follow, args=(stop, settings.trust_sync_seconds),
+                                    name="trust-register", daemon=True)
+        try:
+            await asyncio.to_thread(trusts.sync)  # the shared entries before the first request, when Kafka answers
+        except Unavailable as exc:
+            log.warning("trust register topic unreadable at start; using the shipped file until it answers",
+                        extra={"error": str(exc)})
+        follower.start()
         yield
+        stop.set()
+        await asyncio.to_thread(follower.join, 10)
+        await asyncio.to_thread(trust_log.close)
         await asyncio.to_thread(sink.close)
         if redis_ledger is not None:
             redis_ledger.close()

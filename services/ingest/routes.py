@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 from services.ingest import metrics
 from services.ingest.accept import Acceptor, Keyed, settle
 from services.ingest.ledger import Ledger
+from services.ingest.trust_register import TrustRegister
 from services.ingest.csv_import import CsvLayoutError, CsvTally, import_csv, nothing_accepted
 from services.ingest.schemas import (
     Accepted,
@@ -42,6 +43,7 @@ class IngestContext:
     sink: InputSink
     keys: KeyRing
     ledger: Ledger
+    trusts: TrustRegister
 
     def settle_and_publish(self, records: list[Keyed]) -> list[Keyed]:
         """Blocking: record the observations in the idempotency ledger, then publish; the published records."""
@@ -208,8 +210,8 @@ async def put_intensive_support(code: str, body: IntensiveSupportIn, ctx: Ctx, c
              summary="Register a trust or update its register entry")
 async def post_trust(body: TrustIn, ctx: Ctx, cid: Cid) -> Accepted:
     info, record = ctx.acceptor.trust(body, cid)
+    await asyncio.to_thread(ctx.trusts.register, info)  # the shared register first: every replica will know it
     await ctx.publish([record])
-    ctx.acceptor.register[info.code] = info
     metrics.accepted("trust", 1)
     log.info("trust registration accepted", extra={"trust_code": info.code, "change_id": record.event.change_id})
     return Accepted(accepted=1, ids=[record.event.change_id], correlation_id=cid)

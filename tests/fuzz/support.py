@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, settings
 from services.ingest.app import create_app as create_ingest
 from services.ingest.settings import IngestSettings
 from services.ingest.ledger import MemoryLedger
+from services.ingest.trust_log import MemoryTrustLog
 from services.ingest.sink import MemoryInputSink
 from services.publisher.app import create_app as create_publisher
 from services.publisher.auth import sha256_hex
@@ -159,7 +160,7 @@ def ingest_settings() -> IngestSettings:
 
 def build_ingest():  # noqa: ANN201 - (FastAPI app, MemoryInputSink)
     sink = MemoryInputSink()
-    return create_ingest(ingest_settings(), sink=sink, ledger=MemoryLedger()), sink
+    return create_ingest(ingest_settings(), sink=sink, ledger=MemoryLedger(), trust_log=MemoryTrustLog()), sink
 
 
 # --- publisher --------------------------------------------------------------------------------------------

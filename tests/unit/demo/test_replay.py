@@ -14,6 +14,7 @@ from nof.demo.replay import (
 )
 from services.ingest.app import create_app
 from services.ingest.ledger import MemoryLedger
+from services.ingest.trust_log import MemoryTrustLog
 from services.ingest.settings import IngestSettings
 from services.ingest.sink import MemoryInputSink
 from shared.api_keys import ApiKey, hash_key
@@ -49,7 +50,7 @@ def sink() -> MemoryInputSink:
 async def ingest(sink):
     settings = IngestSettings(api_keys=[ApiKey(name="demo", sha256=hash_key(KEY), scopes={
         "observations:write", "status:write", "trusts:write"})])
-    transport = httpx.ASGITransport(app=create_app(settings, sink=sink, ledger=MemoryLedger()))
+    transport = httpx.ASGITransport(app=create_app(settings, sink=sink, ledger=MemoryLedger(), trust_log=MemoryTrustLog()))
     async with httpx.AsyncClient(transport=transport, base_url="http://ingest",
                                  headers={"Authorization": f"Bearer {KEY}"}) as client:
         yield client

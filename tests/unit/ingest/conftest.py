@@ -8,6 +8,7 @@ import pytest
 from services.ingest.app import create_app
 from services.ingest.settings import IngestSettings
 from services.ingest.ledger import MemoryLedger
+from services.ingest.trust_log import MemoryTrustLog
 from services.ingest.sink import MemoryInputSink
 from shared.api_keys import ApiKey, hash_key
 
@@ -40,7 +41,7 @@ def settings(tmp_path) -> IngestSettings:
 
 @pytest.fixture
 async def client(settings, sink, ledger):
-    app = create_app(settings, sink=sink, ledger=ledger)
+    app = create_app(settings, sink=sink, ledger=ledger, trust_log=MemoryTrustLog())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://ingest",
                                  headers={"Authorization": f"Bearer {WRITER}"}) as c:

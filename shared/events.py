@@ -76,8 +76,25 @@ class TrustRegistered(Event):
     correlation_id: str | None = None
 
 
+class InputRetracted(Event):
+    """An input withdrawn in error: an observation (by id, or every reading of a trust, metric and period), or a
+    finance or intensive-support change (by its change id). Observation retractions travel on the observations
+    topic, after what they withdraw; flag retractions on the trust-status topic."""
+
+    type: Literal["input.retracted"] = "input.retracted"
+    change_id: str
+    trust: TrustRef
+    target: Literal["observation", "finance", "intensive_support"]
+    input_id: str | None = Field(default=None, description="the observation id or the flag change id withdrawn")
+    metric_id: str | None = None
+    period: str | None = None
+    reason: str = ""
+    accepted_at: datetime = Field(default_factory=utcnow)
+    correlation_id: str | None = None
+
+
 InputEvent = Annotated[
-    Union[ObservationReceived, FinanceStatusChanged, IntensiveSupportChanged, TrustRegistered],
+    Union[ObservationReceived, FinanceStatusChanged, IntensiveSupportChanged, TrustRegistered, InputRetracted],
     Field(discriminator="type"),
 ]
 INPUT_ADAPTER: TypeAdapter[InputEvent] = TypeAdapter(InputEvent)
@@ -91,7 +108,7 @@ def decode_input(raw: bytes) -> InputEvent:
 class Cause(Event):
     """What made a change happen: the input's kind and id, and whose input it was."""
 
-    kind: Literal["observation", "finance", "intensive_support", "trust"]
+    kind: Literal["observation", "finance", "intensive_support", "trust", "retraction"]
     input_id: str
     trust_code: str
     own_data: bool = Field(description="True when the input was the changed trust's own data")

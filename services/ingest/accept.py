@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from services.ingest.ledger import Claim, Conflicts, Ledger, digest, series
 from services.ingest.period_window import PeriodWindow
-from services.ingest.schemas import FinanceIn, IntensiveSupportIn, ObservationIn, TrustIn
+from services.ingest.schemas import FinanceIn, IntensiveSupportIn, ObservationIn, RetractionIn, TrustIn
 from shared.errors import Conflict, FieldError, NotFound, ValidationFailed
 from shared.events import (
     Event,
     FinanceStatusChanged,
+    InputRetracted,
     IntensiveSupportChanged,
     ObservationReceived,
     TrustRef,
@@ -22,6 +23,7 @@ from shared.methodology import (
     InvalidInput,
     Methodology,
     Observation,
+    Retraction,
     TrustInfo,
     league_of,
     parse_period,
@@ -143,6 +145,23 @@ class Acceptor:
             change_id=change_id, trust=trust_ref(info), intensive_support=body.intensive_support,
             correlation_id=correlation_id,
         )
+        return Keyed(self.methodology.partition_key(info.trust_type), event)
+
+    def retraction(self, body: RetractionIn, correlation_id: str | None) -> Keyed:
+        """A retraction's event; raises ValidationFailed naming the field when the methodology refuses it."""
+        info = self._known(body.trust_code)
+        period = None if body.period is None else body.period.strip()
+        change_id = "ret_" + _digest(body.target, info.code, body.input_id, body.metric_id, period, correlation_id)
+        try:
+            if period is not None:
+                period = str(parse_period(period))
+            self.methodology.validate(Retraction(change_id, info.code, body.target, body.input_id,
+                                                 body.metric_id, period))
+        except InvalidInput as exc:
+            raise ValidationFailed([FieldError(exc.field, exc.reason)]) from None
+        event = InputRetracted(change_id=change_id, trust=trust_ref(info), target=body.target, input_id=body.input_id,
+                               metric_id=body.metric_id, period=period, reason=body.reason,
+                               correlation_id=correlation_id)
         return Keyed(self.methodology.partition_key(info.trust_type), event)
 
     def trust(self, body: TrustIn, correlation_id: str | None) -> tuple[TrustInfo, Keyed]:

@@ -23,6 +23,7 @@ from services.ingest.schemas import (
     FinanceIn,
     IntensiveSupportIn,
     ObservationBatch,
+    RetractionIn,
     TrustIn,
 )
 from services.ingest.settings import IngestSettings
@@ -74,7 +75,7 @@ async def correlation(x_correlation_id: Annotated[str | None, Header(max_length=
 
 API_KEY = HTTPBearer(auto_error=False, scheme_name="apiKey",
                      description="An ingest API key (Authorization: Bearer <key>). Each key carries scopes: "
-                                 "observations:write, status:write, trusts:write.")
+                                 "observations:write, status:write, trusts:write, retractions:write.")
 
 
 def scope(name: str):
@@ -202,6 +203,21 @@ async def put_intensive_support(code: str, body: IntensiveSupportIn, ctx: Ctx, c
     await ctx.publish([record])
     metrics.accepted("intensive_support", 1)
     log.info("intensive support accepted", extra={"trust_code": code, "change_id": record.event.change_id})
+    return Accepted(accepted=1, ids=[record.event.change_id], correlation_id=cid)
+
+
+@router.post("/retractions", status_code=status.HTTP_202_ACCEPTED, dependencies=[scope("retractions:write")],
+             responses={**UNKNOWN_TRUST, **KAFKA_DOWN},
+             summary="Withdraw an input accepted in error (an observation, or a finance or intensive-support change)",
+             description="An observation by `input_id` (its observation id) or by `metric_id` and `period`; a flag "
+                         "change by `input_id` (its change id, as answered in `ids`). The tables, explanations and "
+                         "events follow with the retraction as the cause. A retracted observation id stays spent.")
+async def post_retraction(body: RetractionIn, ctx: Ctx, cid: Cid) -> Accepted:
+    record = ctx.acceptor.retraction(body, cid)
+    await ctx.publish([record])
+    metrics.accepted("retraction", 1)
+    log.info("retraction accepted", extra={"trust_code": body.trust_code, "change_id": record.event.change_id,
+                                           "target": body.target})
     return Accepted(accepted=1, ids=[record.event.change_id], correlation_id=cid)
 
 

@@ -8,7 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.api_keys import ApiKey, KeyRing, development_key, hash_key
 from shared.settings import CommonSettings
 
-SCOPES = frozenset({"observations:write", "status:write", "trusts:write"})
+SCOPES = frozenset({"observations:write", "status:write", "trusts:write", "retractions:write"})
 
 
 class IngestSettings(BaseSettings):

@@ -152,7 +152,8 @@ def ingest_settings() -> IngestSettings:
     return IngestSettings(
         max_batch=MAX_BATCH, max_body_bytes=MAX_BODY, max_csv_bytes=MAX_CSV, csv_chunk_rows=4,
         api_keys=[
-            ApiKey(name="writer", sha256=hash_key(WRITER), scopes={"observations:write", "status:write", "trusts:write"}),
+            ApiKey(name="writer", sha256=hash_key(WRITER),
+                   scopes={"observations:write", "status:write", "trusts:write", "retractions:write"}),
             ApiKey(name="status-only", sha256=hash_key(STATUS_ONLY), scopes={"status:write"}),
         ],
     )

@@ -45,6 +45,7 @@ GOOD_BODIES = {
     "PUT /v1/trusts/{code}/intensive-support": ("application/json", b'{"intensive_support": false}'),
     "POST /v1/trusts": ("application/json", json.dumps({"trust_code": "RNEW1", "trust_name": "A NEW TRUST",
                                                         "trust_type": "Acute trust"}).encode()),
+    "POST /v1/retractions": ("application/json", json.dumps({"trust_code": KNOWN_TRUST, "input_id": "obs_x"}).encode()),
     "POST /v1/subscriptions": ("application/json", b'{"url": "https://8.8.8.8/hook"}'),
 }
 
@@ -187,4 +188,4 @@ def test_the_document_declares_its_security_schemes(services, name):
     assert secured and all("401" in op["responses"] for op in secured)
     if name == "ingest":
         assert {s for op in secured for req in op["security"] for s in req["apiKey"]} == {
-            "observations:write", "status:write", "trusts:write"}
+            "observations:write", "status:write", "trusts:write", "retractions:write"}

@@ -48,7 +48,7 @@ def test_every_operation_is_fuzzed():
     """The generated operation lists follow the routes (a new route is fuzzed without a change here)."""
     assert {str(op) for op in INGEST_OPS} == {
         "POST /v1/observations", "POST /v1/observations/csv", "PUT /v1/trusts/{code}/finance",
-        "PUT /v1/trusts/{code}/intensive-support", "POST /v1/trusts"}
+        "PUT /v1/trusts/{code}/intensive-support", "POST /v1/trusts", "POST /v1/retractions"}
     assert {str(op) for op in PUBLISHER_OPS} >= {
         "POST /v1/subscriptions", "GET /v1/subscriptions/{sub_id}/failed", "GET /v1/leagues/{league}", "GET /v1/trusts/{code}"}
 

@@ -33,7 +33,7 @@ def settings(tmp_path) -> IngestSettings:
         max_body_bytes=64 * 1024,
         csv_chunk_rows=3,
         api_keys=[
-            ApiKey(name="writer", sha256=hash_key(WRITER), scopes={"observations:write", "status:write", "trusts:write"}),
+            ApiKey(name="writer", sha256=hash_key(WRITER), scopes={"observations:write", "status:write", "trusts:write", "retractions:write"}),
             ApiKey(name="status", sha256=hash_key(READER), scopes={"status:write"}),
         ],
     )

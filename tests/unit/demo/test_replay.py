@@ -102,7 +102,9 @@ async def test_503_is_retried_after_retry_after_and_nothing_is_lost(ingest, sink
 
 async def test_gives_up_when_unavailable_too_long(timeline):
     def handler(request):
-        return httpx.Response(503, headers={"Retry-After": "30"}, json={"message": "Kafka is down"})
+        return httpx.Response(503, headers={"Retry-After": "30", "Content-Type": "application/problem+json"},
+                              json={"type": "urn:nof-live:problem:unavailable", "title": "Service unavailable",
+                                    "status": 503, "detail": "Kafka is down", "instance": "/v1/observations"})
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://x") as c:
         with pytest.raises(IngestUnavailable, match="Kafka is down"):

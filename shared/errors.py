@@ -4,8 +4,10 @@
     ├── BadRequest            the client's input is wrong: 4xx with one entry per problem
     │   ├── ValidationFailed  422, field-level errors (index, field, reason)
     │   └── PayloadTooLarge   413
+    │       └── BodyTooLarge  raised while a body is read past its path's limit (shared/http.py BodyLimit)
     ├── AuthError             401 (no or unknown credentials) / 403 (credentials lack the scope)
     ├── NotFound              404
+    ├── Conflict              409, the request contradicts an earlier one (a reused idempotency key)
     └── Unavailable           a dependency is down: 503 with Retry-After; the client should retry
 """
 
@@ -55,6 +57,12 @@ class PayloadTooLarge(BadRequest):
     code = "payload_too_large"
 
 
+class BodyTooLarge(PayloadTooLarge):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body exceeds {limit} bytes")
+        self.limit = limit
+
+
 class AuthError(ServiceError):
     status = 401
     code = "unauthorized"
@@ -68,6 +76,15 @@ class AuthError(ServiceError):
 class NotFound(ServiceError):
     status = 404
     code = "not_found"
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"
+
+    def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
 
 
 class Unavailable(ServiceError):

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema
 
 
 def utcnow() -> datetime:
@@ -76,6 +76,23 @@ class TrustRegistered(Event):
     correlation_id: str | None = None
 
 
+class InputRetracted(Event):
+    """An input withdrawn in error: an observation (by id, or every reading of a trust, metric and period), or a
+    finance or intensive-support change (by its change id). Observation retractions travel on the observations
+    topic, after what they withdraw; flag retractions on the trust-status topic."""
+
+    type: Literal["input.retracted"] = "input.retracted"
+    change_id: str
+    trust: TrustRef
+    target: Literal["observation", "finance", "intensive_support"]
+    input_id: str | None = Field(default=None, description="the observation id or the flag change id withdrawn")
+    metric_id: str | None = None
+    period: str | None = None
+    reason: str = ""
+    accepted_at: datetime = Field(default_factory=utcnow)
+    correlation_id: str | None = None
+
+
 class ObservationsReceived(Event):
     """Observations of one league accepted in one request, as one record: ingest publishes a request's
     observations this way (at most ``MAX_BATCHED_OBSERVATIONS`` a record). Each keeps its own id, cause and
@@ -90,7 +107,7 @@ class ObservationsReceived(Event):
 MAX_BATCHED_OBSERVATIONS = 500
 
 InputEvent = Annotated[
-    Union[ObservationReceived, ObservationsReceived, FinanceStatusChanged, IntensiveSupportChanged, TrustRegistered],
+    Union[ObservationReceived, ObservationsReceived, FinanceStatusChanged, IntensiveSupportChanged, TrustRegistered, InputRetracted],
     Field(discriminator="type"),
 ]
 INPUT_ADAPTER: TypeAdapter[InputEvent] = TypeAdapter(InputEvent)
@@ -109,7 +126,7 @@ def single_inputs(event: InputEvent) -> list:
 class Cause(Event):
     """What made a change happen: the input's kind and id, and whose input it was."""
 
-    kind: Literal["observation", "finance", "intensive_support", "trust"]
+    kind: Literal["observation", "finance", "intensive_support", "trust", "retraction"]
     input_id: str
     trust_code: str
     own_data: bool = Field(description="True when the input was the changed trust's own data")
@@ -208,7 +225,9 @@ class CloudEvent(Event):
     subject: str = Field(description="the trust code")
     time: datetime
     datacontenttype: Literal["application/json"] = "application/json"
-    dataschema: str | None = None
+    dataschema: Annotated[str | None, WithJsonSchema({"type": "string", "format": "uri"})] = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="omitted when absent, never null (CloudEvents SDKs refuse a null optional attribute)")
     league: str = Field(description="extension attribute: the league slug")
     leagueversion: int = Field(description="extension attribute: the league version (delivery order per league)")
     data: dict[str, object | None] = Field(description="the ChangeEvent or SegmentAlert as JSON")

@@ -126,6 +126,17 @@ PUBLISHER_SUBSCRIPTIONS = TopicSpec(
     internal=True,
 )
 
+TRUSTS = TopicSpec(
+    name=namespaced("nof.trusts.v1"),
+    partitions=1,
+    key="trust code",
+    value="TrustRef JSON (code, name, trust_type, subtype, region) with the entry's source",
+    description="The trust register every ingest replica reads: seeded from the shipped trusts.csv, updated by "
+                "POST /v1/trusts.",
+    compacted=True,
+    internal=True,
+)
+
 TOPICS: tuple[TopicSpec, ...] = (
     OBSERVATIONS,
     _dead_letter(OBSERVATIONS.name),
@@ -135,6 +146,7 @@ TOPICS: tuple[TopicSpec, ...] = (
     PUBLIC_EVENTS,
     SCORER_STATE_CHANGELOG,
     PUBLISHER_SUBSCRIPTIONS,
+    TRUSTS,
 )
 
 BY_NAME = {t.name: t for t in TOPICS}

@@ -119,8 +119,10 @@ def _summary(timeline: Timeline) -> str:
     from nof.demo.generator import BASELINE, FINANCE, FLIP, INTENSIVE_SUPPORT, LATE, OBSERVATION, REVISION
 
     obs = timeline.count(OBSERVATION)
-    return (f"{len(timeline):,} inputs over {len(timeline.periods) - 1} months after the "
-            f"{timeline.periods[0]} baseline: {obs:,} observations "
+    months = len(timeline.periods) - 1
+    span = (f"the {timeline.periods[0]} baseline only" if months == 0 else
+            f"{months} month{'s' if months > 1 else ''} after the {timeline.periods[0]} baseline")
+    return (f"{len(timeline):,} inputs, {span}: {obs:,} observations "
             f"({timeline.count(OBSERVATION, BASELINE):,} baseline, "
             f"{timeline.count(OBSERVATION, REVISION)} revisions, "
             f"{timeline.count(OBSERVATION, LATE)} late periods), "
@@ -140,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
     until = 0 if args.baseline_only else args.until
     if until is not None:
         timeline = timeline.until(until)
+    if args.baseline_only:  # sent at once: there is no simulated time to pace
+        speed, pace = 0.0, "as fast as possible"
     requests = sum(1 for _ in steps(timeline, args.max_batch))
     if args.dry_run:
         duration = timeline.items[-1].at / speed if speed and timeline.items else 0.0

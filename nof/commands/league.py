@@ -7,7 +7,7 @@ import asyncio
 import json
 import sys
 
-from shared.methodology import LEAGUES
+from shared.methodology import LEAGUES, VERSIONS, get_methodology
 
 COLUMNS = ("rank", "trust_code", "segment", "average", "average_range", "rank_range", "unadjusted_rank",
            "in_deficit", "completeness", "trust_name")
@@ -44,6 +44,20 @@ def format_table(snapshot: dict) -> str:
     return "\n".join(lines)
 
 
+def missing_table(league: str, other: dict | None, redis_url: str) -> str:
+    """Why a league has no table: no tables at all (the stack is not running or not loaded), a league the
+    methodology in use does not score, or one it scores but has no input for yet."""
+    if other is None:
+        return f"no {league} table in Redis at {redis_url} (is the stack running? `nof cache rebuild` rewrites it)"
+    version = other.get("methodology_version", "")
+    if version in VERSIONS and league not in get_methodology(version).leagues:
+        scored_by = [v for v in VERSIONS if league in get_methodology(v).leagues]
+        return (f"the {league} league has no table under the configured methodology {version} (its leagues: "
+                f"{', '.join(get_methodology(version).leagues)}); {league} is scored by {', '.join(scored_by)} "
+                "(NOF_SCORING_METHODOLOGY)")
+    return f"no {league} table yet: the scorer ({version}) has not scored any input for it"
+
+
 def run_show(args: argparse.Namespace) -> int:
     from shared import redis_store
     from shared.league_cache import LeagueCache
@@ -51,17 +65,20 @@ def run_show(args: argparse.Namespace) -> int:
 
     settings = CommonSettings()
 
-    async def read() -> dict | None:
+    async def read() -> tuple[dict | None, dict | None]:
+        """The league's snapshot, and when it has none, another league's (to learn the methodology in use)."""
         client = redis_store.connect(settings.redis)
         try:
-            return await LeagueCache(client, settings.redis.key_prefix).league(args.league)
+            cache = LeagueCache(client, settings.redis.key_prefix)
+            snapshot = await cache.league(args.league)
+            others = [s for s in await cache.versions() if s != args.league]
+            return snapshot, (await cache.league(others[0]) if snapshot is None and others else None)
         finally:
             await client.aclose()
 
-    snapshot = asyncio.run(read())
+    snapshot, other = asyncio.run(read())
     if snapshot is None:
-        print(f"nof: no {args.league} table in Redis at {settings.redis.url} "
-              "(is the stack running? `nof cache rebuild` rewrites it)", file=sys.stderr)
+        print(f"nof: {missing_table(args.league, other, settings.redis.url)}", file=sys.stderr)
         return 1
     print(json.dumps(snapshot, indent=2) if args.json else format_table(snapshot))
     return 0

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
             leagues[league_of(row.trust_type)].append(row)
         except InvalidInput as error:
             raise CsvError(args.file, row.line, "Trust_type", error.reason) from None
-    mismatches = 0
+    mismatches, differing = 0, set()
     for members in leagues.values():
         want = expected(m, members)
         for row in members:
@@ -53,9 +53,10 @@ def run(args: argparse.Namespace) -> int:
             for column, exp, found in (("Segment", segment, row.segment), ("Rank", rank, row.rank)):
                 if exp != found:
                     mismatches += 1
+                    differing.add(row.line)
                     print(f"{row.trust_code} {row.trust_name} (line {row.line}): {column} "
                           f"expected {_show(exp)}, found {_show(found)}")
-    print(f"checked {len(rows)} trusts: {mismatches} mismatches")
+    print(f"checked {len(rows)} trusts: {len(differing)} trust(s) differ, in {mismatches} field(s) (segment or rank)")
     return 0 if mismatches == 0 else 1
 
 

@@ -213,7 +213,7 @@ def _json(response: httpx.Response) -> object:
 
 def _message(response: httpx.Response) -> str:
     body = _json(response)
-    return str(body.get("message", body)) if isinstance(body, dict) else str(body)
+    return str(body.get("detail", body)) if isinstance(body, dict) else str(body)  # a problem's detail
 
 
 async def import_csv(client: httpx.AsyncClient, path: str, clock: Clock | None = None,

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from services.ingest.accept import Acceptor, Keyed
 from services.ingest.schemas import ObservationIn
+from shared.errors import FieldError
 from shared.methodology import InvalidInput
 
 REQUIRED = ("Quarter", "Trust_code", "Metric_ID", "Value")
@@ -58,7 +59,10 @@ def read_rows(stream: IO[bytes], acceptor: Acceptor, tally: CsvTally, correlatio
         raise CsvLayoutError(f"unreadable header line: {exc}") from None
     missing = [c for c in REQUIRED if c not in fieldnames]
     if missing:
-        raise CsvLayoutError(f"missing column(s) {', '.join(missing)}; found {', '.join(fieldnames)}")
+        hint = ""
+        if len(fieldnames) == 1 and ";" in fieldnames[0]:
+            hint = "; the file looks ';'-delimited: save it with commas as the delimiter"
+        raise CsvLayoutError(f"missing column(s) {', '.join(missing)}; found {', '.join(fieldnames)[:300]}{hint}")
     while True:
         try:
             row = next(reader)
@@ -98,6 +102,14 @@ def read_rows(stream: IO[bytes], acceptor: Acceptor, tally: CsvTally, correlatio
             key = "unknown metric" if exc.reason.startswith("unknown metric") else (
                 "unknown trust" if exc.reason.startswith("unknown trust") else f"invalid {column}")
             tally.skip(line, column, exc.reason, key)
+
+
+def nothing_accepted(tally: CsvTally) -> list[FieldError]:
+    """Why a CSV gave no observation at all: its example rows (line as the index), else its counts by reason."""
+    if tally.rows == 0:
+        return [FieldError("body", "the CSV has a header line but no rows")]
+    errors = [FieldError(str(e["column"]), str(e["reason"]), int(e["line"])) for e in tally.examples]
+    return errors or [FieldError("row", f"{count} row(s): {reason}") for reason, count in sorted(tally.skipped.items())]
 
 
 def import_csv(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
@@ -52,6 +52,20 @@ class TrustIn(BaseModel):
     trust_type: Annotated[str, Field(min_length=1, max_length=64, examples=["Acute trust"])]
     trust_subtype: Annotated[str, Field(max_length=64)] = ""
     region: Annotated[str, Field(max_length=64)] = ""
+
+
+class RetractionIn(BaseModel):
+    """Withdraw an input accepted in error: an observation by ``input_id`` (its observation id) or by
+    ``metric_id`` and ``period``; a finance or intensive-support change by ``input_id`` (its change id)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    trust_code: Code
+    target: Literal["observation", "finance", "intensive_support"] = "observation"
+    input_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    metric_id: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    period: Annotated[str, Field(min_length=1, max_length=16)] | None = None
+    reason: Annotated[str, Field(max_length=500)] = ""
 
 
 class Accepted(BaseModel):

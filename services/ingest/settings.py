@@ -8,7 +8,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.api_keys import ApiKey, KeyRing, development_key, hash_key
 from shared.settings import CommonSettings
 
-SCOPES = frozenset({"observations:write", "status:write", "trusts:write"})
+SCOPES = frozenset({"observations:write", "status:write", "trusts:write", "retractions:write"})
 
 
 class IngestSettings(BaseSettings):
@@ -22,6 +22,10 @@ class IngestSettings(BaseSettings):
     max_csv_bytes: int = Field(default=2 * 1024**3, ge=1024)
     csv_chunk_rows: int = Field(default=5_000, ge=1)
     publish_timeout_s: float = Field(default=15.0, gt=0)
+    idempotency_ttl_days: int = Field(default=400, ge=1, description="how long a client's observation_id is kept")
+    trust_sync_seconds: float = Field(default=1.0, gt=0, description="how often the shared trust register is read")
+    period_horizon_months: int = Field(default=1, ge=0, le=120,
+                                       description="how many months after the current month a period may end")
     api_keys: list[ApiKey] = Field(default_factory=list, description="JSON list of {name, sha256, scopes}")
     common: CommonSettings = Field(default_factory=CommonSettings)
 

@@ -18,7 +18,7 @@ from kafka.errors import KafkaError
 from services.ingest.accept import Keyed
 from services.ingest.metrics import PRODUCE_LATENCY
 from shared.errors import Unavailable
-from shared.events import MAX_BATCHED_OBSERVATIONS, ObservationReceived, ObservationsReceived
+from shared.events import MAX_BATCHED_OBSERVATIONS, InputRetracted, ObservationReceived, ObservationsReceived
 from shared.kafka_admin import broker_answers
 from shared.kafka_producer import make_producer
 from shared.settings import KafkaSettings
@@ -29,7 +29,10 @@ log = logging.getLogger(__name__)
 
 
 def topic_for(record: Keyed) -> str:
-    return OBSERVATIONS.name if isinstance(record.event, ObservationReceived) else TRUST_STATUS.name
+    e = record.event
+    if isinstance(e, ObservationReceived) or (isinstance(e, InputRetracted) and e.target == "observation"):
+        return OBSERVATIONS.name  # a retraction follows the observation it withdraws, in its partition
+    return TRUST_STATUS.name
 
 
 def wire_records(records: Sequence[Keyed]) -> list[tuple[str, bytes, bytes, str | None]]:

@@ -20,12 +20,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from shared import redis_store
+from shared import api_docs, problems, redis_store
 from shared.http import BodyLimit, operational_router
 from shared.league_cache import LeagueCache
 from shared.methodology.register import load_trust_register
 
-from services.publisher import alerts, consumer, errors, relay
+from services.publisher import alerts, consumer, relay
 from services.publisher.auth import admin_token_hash
 from services.publisher.dispatcher import Dispatcher
 from services.publisher.event_log import EventLog, RedisEventLog
@@ -113,13 +113,13 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
             await sub_log.close()
             await redis.aclose()
 
-    app = FastAPI(title="NOF live: publisher", version="1", lifespan=lifespan,
+    app = api_docs.build_app(title="NOF live: publisher", version="1", lifespan=lifespan,
                   description="Read API, webhook subscriptions, Server-Sent Events and segment alerts. "
                               "See docs/PUBLISHER.md.")
     app.state.runtime = runtime
     app.state.recovery, app.state.consumer_status = recovery, status
-    errors.install(app)
-    app.add_middleware(BodyLimit, limit_for=lambda path: settings.max_body_bytes, render=errors.too_large)
+    problems.install(app)
+    app.add_middleware(BodyLimit, limit_for=lambda path: settings.max_body_bytes)
     checks = {"redis": lambda: redis_store.answers(redis)}
     if settings.consume:  # a consuming instance is healthy once it consumes and Redis holds its state
         checks["consumer"] = _const(lambda: status.running)

@@ -18,6 +18,22 @@ from services.publisher.filters import EVENT_TYPES
 
 OUTPUT = REPO_ROOT / "docs" / "asyncapi.json"
 
+#: The headers of every webhook request (services/publisher/signing.py, Standard Webhooks).
+WEBHOOK_HEADERS = {
+    "type": "object",
+    "required": ["webhook-id", "webhook-timestamp", "webhook-signature", "content-type"],
+    "properties": {
+        "webhook-id": {"type": "string", "description": "the CloudEvent id; the same on every retry and replay"},
+        "webhook-timestamp": {"type": "string", "pattern": "^[0-9]+$", "description": "Unix seconds of this attempt"},
+        "webhook-signature": {
+            "type": "string", "pattern": "^v1,[A-Za-z0-9+/=]+( v1,[A-Za-z0-9+/=]+)*$",
+            "description": "v1,<base64 HMAC-SHA256 of '{webhook-id}.{webhook-timestamp}.{body}' keyed with the "
+                           "base64-decoded part of the subscription's whsec_ secret>"},
+        "content-type": {"type": "string", "const": "application/cloudevents+json"},
+        "x-correlation-id": {"type": "string", "description": "the correlation id of the input that caused it"},
+    },
+}
+
 
 def document() -> dict[str, Any]:
     _, schemas = models_json_schema(
@@ -28,6 +44,9 @@ def document() -> dict[str, Any]:
         "name": name, "contentType": "application/cloudevents+json",
         "payload": {"allOf": [{"$ref": "#/components/schemas/CloudEvent"},
                               {"properties": {"data": {"$ref": f"#/components/schemas/{name}"}}}]}}
+    webhook = lambda name: {  # noqa: E731
+        **ce(name), "name": f"Webhook{name}", "headers": WEBHOOK_HEADERS,
+        "bindings": {"http": {"bindingVersion": "0.3.0"}}}
     types = ", ".join(TYPE_PREFIX + t for t in EVENT_TYPES)
     return {
         "asyncapi": "3.0.0",
@@ -48,6 +67,14 @@ def document() -> dict[str, Any]:
                 "description": "Server-Sent Events: id = event-log position, event = CloudEvent type, data = CloudEvent.",
                 "messages": {"change": {"$ref": "#/components/messages/ChangeEvent"},
                              "alert": {"$ref": "#/components/messages/SegmentAlert"}}},
+            "webhooks": {
+                "address": None,
+                "description": "Webhook deliveries: an HTTP POST to each subscription's own URL (POST /v1/subscriptions "
+                               "on the publisher), one CloudEvent per request, signed as Standard Webhooks. Answer 2xx "
+                               "to acknowledge; any other answer or none is retried with backoff, then kept as a dead "
+                               "letter. Delivery is at-least-once: deduplicate on webhook-id (the CloudEvent id).",
+                "messages": {"change": {"$ref": "#/components/messages/WebhookChangeEvent"},
+                             "alert": {"$ref": "#/components/messages/WebhookSegmentAlert"}}},
             "changes": {
                 "address": CHANGES.name, "servers": [{"$ref": "#/servers/local-kafka"}],
                 "description": "The scorer's change events (input of the publisher), key = league slug.",
@@ -57,10 +84,14 @@ def document() -> dict[str, Any]:
         "operations": {
             "receivePublicEvents": {"action": "receive", "channel": {"$ref": "#/channels/publicEvents"}},
             "receiveStream": {"action": "receive", "channel": {"$ref": "#/channels/stream"}},
+            "receiveWebhooks": {"action": "receive", "channel": {"$ref": "#/channels/webhooks"},
+                                "bindings": {"http": {"method": "POST", "bindingVersion": "0.3.0"}}},
             "sendChanges": {"action": "send", "channel": {"$ref": "#/channels/changes"}},
         },
         "components": {"schemas": components,
-                       "messages": {"ChangeEvent": ce("ChangeEvent"), "SegmentAlert": ce("SegmentAlert")}},
+                       "messages": {"ChangeEvent": ce("ChangeEvent"), "SegmentAlert": ce("SegmentAlert"),
+                                    "WebhookChangeEvent": webhook("ChangeEvent"),
+                                    "WebhookSegmentAlert": webhook("SegmentAlert")}},
     }
 
 

@@ -114,8 +114,8 @@ class Recovery:
         self.recovering = True
         renew = asyncio.create_task(self._renew(), name="recovery-lease")
         try:
-            log.warning("Redis lost the publisher's state; restoring it from Kafka",
-                        extra={"marker": marker or "missing"})
+            log.info("the publisher's state marker is missing in Redis; building the state from Kafka",
+                     extra={"marker": marker or "missing"})
             await self.event_log.set_state(rebuilding)
             subs = await self.sub_log.load()
             await self.event_log.reset()
@@ -127,7 +127,11 @@ class Recovery:
                 raise RuntimeError("the state marker changed during the rebuild; starting over")
             await self.event_log.set_state(f"{READY}{epoch}")
             self.recoveries += 1
-            log.warning("publisher state restored", extra={"subscriptions": len(subs), "events": appended})
+            if subs or appended or marker is not None:  # something was there to lose, or a rebuild was cut short
+                log.warning("Redis lost the publisher's state; restored it from Kafka",
+                            extra={"subscriptions": len(subs), "events": appended, "marker": marker or "missing"})
+            else:  # a first start: nothing anywhere to restore
+                log.info("publisher state initialised: nothing to restore")
         finally:
             self.recovering = False
             renew.cancel()

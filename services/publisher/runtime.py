@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.league_cache import LeagueCache
 
@@ -37,8 +38,13 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def require_admin(rt: RuntimeDep, authorization: Annotated[str | None, Header()] = None) -> None:
-    check_bearer(authorization, rt.admin_sha256)
+ADMIN_TOKEN = HTTPBearer(auto_error=False, scheme_name="adminToken",
+                         description="The publisher's admin token (Authorization: Bearer <token>), for subscriptions.")
+
+
+def require_admin(rt: RuntimeDep,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(ADMIN_TOKEN)]) -> None:
+    check_bearer(None if credentials is None else f"Bearer {credentials.credentials}", rt.admin_sha256)
 
 
 AdminDep = Depends(require_admin)

@@ -14,6 +14,7 @@ from shared.events import (
     Cause,
     ChangeEvent,
     FinanceStatusChanged,
+    InputRetracted,
     IntensiveSupportChanged,
     ObservationReceived,
     TrustRef,
@@ -27,6 +28,7 @@ from shared.methodology import (
     IntensiveSupport,
     Methodology,
     Observation,
+    Retraction,
     Standing,
     TrustInfo,
 )
@@ -75,6 +77,8 @@ def to_input(event) -> Observation | FinanceStatus | IntensiveSupport | None:  #
         return FinanceStatus(code, event.in_deficit, event.receives_deficit_support, event.change_id)
     if isinstance(event, IntensiveSupportChanged):
         return IntensiveSupport(code, event.intensive_support, event.change_id)
+    if isinstance(event, InputRetracted):
+        return Retraction(event.change_id, code, event.target, event.input_id, event.metric_id, event.period)
     return None
 
 
@@ -110,8 +114,10 @@ class PartitionScorer:
         self.pk = pk
         stored = stored or state.StoredState(pk)
         self.trusts: dict[str, TrustRef] = dict(stored.trusts)
+        # Each key's inputs in force, in order: the reading of a (trust, metric, period), a flag's changes.
+        self.inputs: dict[str, list] = {k: list(v) for k, v in stored.inputs.items()}
         self.engine = IncrementalEngine(methodology, {c: trust_info(r) for c, r in self.trusts.items()},
-                                        [to_input(e) for e in stored.inputs])
+                                        [to_input(e) for e in stored.all_inputs()])
         self.versions: dict[str, int] = dict(versions or {})
         self.ids: dict[str, list[str]] = {k: list(v) for k, v in stored.ids.items()}  # input key -> applied ids
         self.seen: set[str] = {i for ids in self.ids.values() for i in ids}
@@ -129,9 +135,9 @@ class PartitionScorer:
         iid = input_id(event)
         if iid in self.seen:  # a duplicate: the engine's own id check forgets ids across restarts
             return out
-        key = state.input_key(self.pk, event)
         changes = self.engine.apply(item)
         self.seen.add(iid)
+        key = self._record(event)
         ids = self.ids.setdefault(key, [])
         ids.append(iid)
         by_league: dict[str, list[Change]] = defaultdict(list)
@@ -143,8 +149,36 @@ class PartitionScorer:
         # The trust's own explanation shows the value and period it sent, even when nothing it
         # publishes moved (a revision that keeps its place).
         out.dirty[trust_info(self.trusts[event.trust.code]).league].add(event.trust.code)
-        out.writes.append((key, state.encode_input_state(event, ids)))
+        out.writes.append((key, state.encode_input_state(self.inputs.get(key, ()), ids)))
         return out
+
+    def _record(self, event) -> str:  # noqa: ANN001 - an input event the engine just applied
+        """Keep the inputs in force under their state key; returns the key. A retraction withdraws what
+        the engine withdrew (a reading, or one flag change); one that matched nothing is kept by id only."""
+        if not isinstance(event, InputRetracted):
+            key = state.input_key(self.pk, event)
+            if isinstance(event, ObservationReceived):
+                self.inputs[key] = [event]
+            else:
+                self.inputs.setdefault(key, []).append(event)
+            return key
+        code = event.trust.code
+        if event.target != "observation":
+            key = state.flag_key(self.pk, event.target, code)
+            kept = [e for e in self.inputs.get(key, []) if e.change_id != event.input_id]
+            if len(kept) != len(self.inputs.get(key, [])):
+                self.inputs[key] = kept
+                return key
+        else:
+            for key, inputs in self.inputs.items():
+                if not inputs or not isinstance(inputs[0], ObservationReceived) or inputs[0].trust.code != code:
+                    continue
+                o = inputs[0]
+                if (o.observation_id == event.input_id if event.input_id is not None
+                        else (o.metric_id, o.period) == (event.metric_id, event.period)):
+                    self.inputs[key] = []
+                    return key
+        return state.spent_key(self.pk, code)
 
     def _register(self, ref: TrustRef, out: Outcome) -> None:
         if self.trusts.get(ref.code) == ref:

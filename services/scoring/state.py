@@ -4,9 +4,11 @@ The state table's keys start with the partition key (the league slug, or ``all``
 active partitions hold exactly the leagues it scores; the commit record is one key per input partition:
 
     {pk}|trust|{code}                     TrustRef JSON (register facts the inputs carried)
-    {pk}|obs|{code}|{metric}|{period}     {"input": ObservationReceived, "ids": [every input id applied to it]}
-    {pk}|fin|{code}                       {"input": FinanceStatusChanged, "ids": [...]}
-    {pk}|isp|{code}                       {"input": IntensiveSupportChanged, "ids": [...]}
+    {pk}|obs|{code}|{metric}|{period}     {"inputs": [ObservationReceived], "ids": [every input id applied to it]}
+                                          (no input once a retraction withdrew that period's reading)
+    {pk}|fin|{code}                       {"inputs": [every FinanceStatusChanged not retracted, in order], "ids": [...]}
+    {pk}|isp|{code}                       {"inputs": [IntensiveSupportChanged ...], "ids": [...]}
+    {pk}|ret|{code}                       {"inputs": [], "ids": [retractions that withdrew nothing]}
     ~commit|{partition}                   CommitRecord: the last durable batch of that input partition
 
 Every key of a league goes to the changelog partition its inputs come from. A batch writes its commit
@@ -42,7 +44,7 @@ def trust_key(pk: str, code: str) -> str:
 def input_key(pk: str, event) -> str:  # noqa: ANN001 - an input event
     code = event.trust.code
     if isinstance(event, ObservationReceived):
-        return SEP.join((pk, "obs", code, event.metric_id, event.period))
+        return observation_key(pk, code, event.metric_id, event.period)
     if isinstance(event, FinanceStatusChanged):
         return SEP.join((pk, "fin", code))
     if isinstance(event, IntensiveSupportChanged):
@@ -50,12 +52,25 @@ def input_key(pk: str, event) -> str:  # noqa: ANN001 - an input event
     return trust_key(pk, code)
 
 
+def observation_key(pk: str, code: str, metric_id: str, period: str) -> str:
+    return SEP.join((pk, "obs", code, metric_id, period))
+
+
+def flag_key(pk: str, target: str, code: str) -> str:
+    return SEP.join((pk, "fin" if target == "finance" else "isp", code))
+
+
+def spent_key(pk: str, code: str) -> str:
+    """Where the ids of retractions that withdrew nothing are kept (so a re-sent copy stays a duplicate)."""
+    return SEP.join((pk, "ret", code))
+
+
 def commit_key(partition: int) -> str:
     return f"{COMMIT}{SEP}{partition}"
 
 
-def encode_input_state(event, ids: Iterable[str]) -> bytes:  # noqa: ANN001 - an input event
-    return orjson.dumps({"input": event.model_dump(mode="json"), "ids": list(ids)})
+def encode_input_state(inputs: Iterable, ids: Iterable[str]) -> bytes:
+    return orjson.dumps({"inputs": [e.model_dump(mode="json") for e in inputs], "ids": list(ids)})
 
 
 @dataclass
@@ -100,7 +115,7 @@ class StoredState:
     def __init__(self, pk: str) -> None:
         self.pk = pk
         self.trusts: dict[str, TrustRef] = {}
-        self.inputs: list = []  # the latest input of every key
+        self.inputs: dict[str, list] = {}  # input key -> its inputs in force (latest reading; flag changes)
         self.ids: dict[str, list[str]] = {}  # input key -> every input id applied to it
 
     def add(self, key: str, value: bytes) -> None:
@@ -109,9 +124,13 @@ class StoredState:
             self.trusts[key.split(SEP)[2]] = TrustRef.model_validate_json(value)
             return
         decoded = orjson.loads(value)
-        model = {"obs": ObservationReceived, "fin": FinanceStatusChanged, "isp": IntensiveSupportChanged}[kind]
-        self.inputs.append(model.model_validate(decoded["input"]))
+        model = {"obs": ObservationReceived, "fin": FinanceStatusChanged, "isp": IntensiveSupportChanged,
+                 "ret": None}[kind]
+        self.inputs[key] = [model.model_validate(i) for i in decoded["inputs"]] if model else []
         self.ids[key] = list(decoded["ids"])
+
+    def all_inputs(self) -> list:
+        return [e for inputs in self.inputs.values() for e in inputs]
 
 
 def latest_commits(items: Iterable[tuple[str, bytes | None]]) -> dict[int, CommitRecord]:

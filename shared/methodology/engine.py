@@ -18,7 +18,7 @@ from .catalogue import BY_TRUST_TYPE, MetricDefinition
 from .engine_state import Pass, TrustState
 from .explain import Explanation, Positions, SortedPeers, explain_trusts
 from .groups import MetricGroup
-from .inputs import FinanceStatus, Observation, TrustInfo
+from .inputs import FinanceStatus, Observation, Retraction, TrustInfo
 from .results import Cause, Change, LeagueResult, Results, Standing
 from .rounding import hundredths_decimal, to_hundredths
 from .segments import in_deficit, segment_state
@@ -71,7 +71,7 @@ class IncrementalEngine:
         return [Change(t.league, info.code, "trust_added", None, None, info.name, cause)]
 
     def apply(self, item) -> list[Change]:
-        """Apply one Observation, FinanceStatus or IntensiveSupport; return its changes."""
+        """Apply one Observation, FinanceStatus, IntensiveSupport or Retraction; return its changes."""
         effect = self._store.apply(item)
         if effect is None:
             return []
@@ -96,16 +96,18 @@ class IncrementalEngine:
                 metric, m.mapping_of(metric), m.min_peers)
         return group
 
-    def _rescore(self, metric: MetricDefinition, t: TrustState, value: Fraction,
+    def _rescore(self, metric: MetricDefinition, t: TrustState, value: Fraction | None,
                  ctx: Pass) -> None:
-        """Step 1 (§2): re-score the peers whose position in this metric moved."""
+        """Step 1 (§2): re-score the peers whose position in this metric moved (``value`` None: the
+        trust's value was retracted and it leaves the group)."""
         if not (metric.scoring and metric.applies(t.league, t.info.code)):
             return  # contextual or not applicable: kept as history, never scored
         group = self._group(metric, t.league)
         mid = metric.id
-        for code in list(group.update(t.info.code, value)):
+        moved = group.remove(t.info.code) if value is None else group.update(t.info.code, value)
+        for code in list(moved):
             peer = self._trusts[code]
-            old, new = peer.scores.get(mid), group.score(code)
+            old, new = peer.scores.get(mid), group.score(code) if code in group.keys else None
             if old == new or (old and new and old[0] * new[1] == new[0] * old[1]):
                 continue
             count = peer.tally.count
@@ -339,5 +341,7 @@ class _GroupPositions:
 def _cause(item) -> Cause:
     if isinstance(item, Observation):
         return Cause("observation", item.observation_id, item.trust_code)
+    if isinstance(item, Retraction):
+        return Cause("retraction", item.change_id, item.trust_code)
     kind = "finance" if isinstance(item, FinanceStatus) else "intensive_support"
     return Cause(kind, item.change_id, item.trust_code)

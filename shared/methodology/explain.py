@@ -82,11 +82,24 @@ class Explanation:
             f"applicable metrics (exact {self.average_exact})",
             f"segment: {self.segment_rule}", f"financial cap: {self.cap}",
             f"segment 5: {self.segment5}", f"rank: {self.rank_reason}",
-            f"unadjusted rank: {r.unadjusted_rank}",
-            f"distance to next better segment: {r.distance_to_next_segment}",
+            f"unadjusted rank: {'not ranked' if r.unadjusted_rank is None else r.unadjusted_rank}",
+            f"distance to next better segment: {distance_text(r)}",
             f"likely ranges: average {_span(r.average_range)}, rank {_span(r.rank_range)}",
         ] + [f"warning: {w}" for w in r.warnings]
         return "\n".join(lines)
+
+
+def distance_text(r: TrustResult) -> str:
+    """The distance to the next better segment, or why there is none (METHODOLOGY §6)."""
+    if r.distance_to_next_segment is not None:
+        return f"{r.distance_to_next_segment} (the average must fall by this much)"
+    if r.segment is None:
+        return "none: not segmented (too few scored metrics)"
+    if r.segment == 1:
+        return "none: already in segment 1, the best"
+    if r.segment == 5:
+        return "none: segment 5 (intensive support) is a decision, not a calculation"
+    return "none: held at the financial cap; a better average alone cannot lift it"
 
 
 def _span(pair) -> str:

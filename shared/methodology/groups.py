@@ -66,6 +66,16 @@ class MetricGroup:
         low, high = (old, key) if old < key else (key, old)
         return [entry[2] for entry in order.irange(low, high + (HIGH,))]
 
+    def remove(self, code: str) -> Iterable[str]:
+        """Drop one trust's value (a retraction); return the trusts whose score may have changed."""
+        old = self.keys.pop(code, None)
+        if old is None:
+            return ()
+        self.version += 1
+        if not self.banded:
+            self.order.remove(old + (code,))
+        return (code, *self.keys)  # the group shrank: every position, and maybe min_peers, moved
+
     def score(self, code: str) -> Score | None:
         """The trust's current score, or None when too few peers report (§2)."""
         key = self.keys[code]

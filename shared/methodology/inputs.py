@@ -62,7 +62,24 @@ class IntensiveSupport:
     change_id: str = ""
 
 
-Input = Union[Observation, FinanceStatus, IntensiveSupport]
+@dataclass(frozen=True)
+class Retraction:
+    """Withdraws an input accepted in error (§8): an observation, by its id or by trust, metric and period, or
+    a finance or intensive-support flag, by its change id. The tables go back to what they would be had the
+    input never arrived; the changes name the retraction as their cause. A retracted id stays spent: to send
+    the value again, send it with a new id."""
+
+    change_id: str
+    trust_code: str
+    target: str  # "observation", "finance" or "intensive_support"
+    input_id: str | None = None  # the observation id or flag change id withdrawn
+    metric_id: str | None = None  # with period: every reading of that trust, metric and period
+    period: str | None = None
+
+
+RETRACTABLE = ("observation", "finance", "intensive_support")
+
+Input = Union[Observation, FinanceStatus, IntensiveSupport, Retraction]
 
 
 def exact_value(value) -> Fraction:
@@ -122,5 +139,19 @@ def validate_input(metrics: Catalogue, item) -> None:
         _text("change_id", item.change_id)
         if not isinstance(item.intensive_support, bool):
             raise InvalidInput("intensive_support", "must be true or false")
+        return None
+    if isinstance(item, Retraction):
+        _text("trust_code", item.trust_code)
+        _text("change_id", item.change_id)
+        if item.target not in RETRACTABLE:
+            raise InvalidInput("target", f"must be one of {', '.join(RETRACTABLE)}")
+        by_key = item.metric_id is not None or item.period is not None
+        if item.target != "observation" or not by_key:
+            _text("input_id", item.input_id)
+        elif item.input_id is not None:
+            raise InvalidInput("input_id", "give an observation id, or a metric and period, not both")
+        else:
+            metrics[item.metric_id if isinstance(item.metric_id, str) else repr(item.metric_id)]
+            parse_period(item.period)
         return None
     raise InvalidInput("input", f"unsupported input type {type(item).__name__}")

@@ -146,7 +146,7 @@ class Results:
 class Cause(NamedTuple):
     """The input behind a change: its kind, id and the trust that sent it (§8)."""
 
-    kind: str  # "observation", "finance", "intensive_support" or "trust"
+    kind: str  # "observation", "finance", "intensive_support", "trust" or "retraction"
     input_id: str
     trust_code: str
 

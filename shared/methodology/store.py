@@ -8,9 +8,9 @@ from typing import Mapping, NamedTuple
 
 from .errors import InvalidInput, UnknownTrust
 from .inputs import (
-    FinanceStatus, Observation, TrustInfo, check_observation, validate_input,
+    FinanceStatus, Observation, Retraction, TrustInfo, check_observation, validate_input,
 )
-from .periods import Period
+from .periods import Period, parse_period
 from .versions import Methodology
 
 
@@ -27,7 +27,7 @@ class ValueChanged:
     trust_code: str
     metric_id: str
     old: Fraction | None
-    new: Fraction
+    new: Fraction | None  # None: a retraction left the trust without a value for the metric
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,9 @@ class InputStore:
     An input whose id was seen before is a duplicate and changes nothing. For each
     (trust, metric) every period is kept as history; the latest period is the scored one.
     A re-sent period is a revision and replaces that period's value; an older period
-    arriving late only extends the history (§2).
+    arriving late only extends the history (§2). A retraction removes a reading (the latest
+    remaining period becomes the scored one) or a flag change (the flag goes back to the
+    latest change not retracted); retracting what is not there changes nothing.
     """
 
     def __init__(self, m: Methodology, trusts: Mapping[str, TrustInfo]) -> None:
@@ -57,6 +59,7 @@ class InputStore:
         self.finance: dict[str, tuple[bool | None, bool]] = {}
         self.intensive: dict[str, bool] = {}
         self._seen: set[tuple[str, str]] = set()
+        self._flags: dict[tuple[str, str], list[tuple[str, object]]] = {}  # (kind, trust) -> (change id, value)
         for info in trusts.values():
             self.add_trust(info)
 
@@ -93,16 +96,59 @@ class InputStore:
         self._seen.add(key)
         if isinstance(item, Observation):
             return self._observe(item, *parsed)
+        if isinstance(item, Retraction):
+            return self._retract(item)
         if isinstance(item, FinanceStatus):
-            new = (item.in_deficit, item.receives_deficit_support)
-            old = self.finance.get(item.trust_code, (None, False))
-            self.finance[item.trust_code] = new
-            return None if old == new else FlagChanged(item.trust_code, "finance", old, new)
-        old = self.intensive.get(item.trust_code, False)
-        self.intensive[item.trust_code] = item.intensive_support
-        if old == item.intensive_support:
+            return self._set_flag("finance", item.trust_code, item.change_id,
+                                  (item.in_deficit, item.receives_deficit_support))
+        return self._set_flag("intensive_support", item.trust_code, item.change_id, item.intensive_support)
+
+    def _flag_table(self, kind: str) -> tuple[dict, object]:
+        return (self.finance, (None, False)) if kind == "finance" else (self.intensive, False)
+
+    def _set_flag(self, kind: str, code: str, change_id: str, new: object) -> FlagChanged | None:
+        table, default = self._flag_table(kind)
+        self._flags.setdefault((kind, code), []).append((change_id, new))
+        old = table.get(code, default)
+        table[code] = new
+        return None if old == new else FlagChanged(code, kind, old, new)
+
+    def _retract(self, r: Retraction) -> ValueChanged | FlagChanged | None:
+        if r.target != "observation":
+            changes = self._flags.get((r.target, r.trust_code), [])
+            kept = [c for c in changes if c[0] != r.input_id]
+            if len(kept) == len(changes):
+                return None
+            self._flags[(r.target, r.trust_code)] = kept
+            table, default = self._flag_table(r.target)
+            old, new = table.get(r.trust_code, default), kept[-1][1] if kept else default
+            table[r.trust_code] = new
+            return None if old == new else FlagChanged(r.trust_code, r.target, old, new)
+        for (code, metric_id), series in self.history.items():
+            if code != r.trust_code or (r.metric_id is not None and metric_id != r.metric_id):
+                continue
+            period = None if r.period is None else parse_period(r.period)
+            gone = [p for p, reading in series.items()
+                    if (reading.observation_id == r.input_id if r.input_id is not None else p == period)]
+            if gone:
+                return self._withdraw(code, metric_id, series, gone)
+        return None
+
+    def _withdraw(self, code: str, metric_id: str, series: dict[Period, Reading],
+                  gone: list[Period]) -> ValueChanged | None:
+        for p in gone:
+            del series[p]
+        current = self.latest.get(metric_id, {})
+        before = current.get(code)
+        after = series[max(series)] if series else None
+        if after is None:
+            current.pop(code, None)
+        else:
+            current[code] = after
+        if before == after or (before and after and before.value == after.value):
             return None
-        return FlagChanged(item.trust_code, "intensive_support", old, item.intensive_support)
+        return ValueChanged(code, metric_id, None if before is None else before.value,
+                            None if after is None else after.value)
 
     def _observe(self, obs: Observation, period: Period, value: Fraction) -> ValueChanged | None:
         reading = Reading(period, value, obs.observation_id)

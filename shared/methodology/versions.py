@@ -38,6 +38,9 @@ class Methodology:
     segment5: bool = True
     bootstrap_resamples: int = 400
     likely_range_level: Decimal = Decimal("0.90")
+    #: The earliest period this version takes input for [A]: the financial year before the framework's own,
+    #: since its metrics draw on up to twelve months of earlier data. Earlier periods are refused at ingest.
+    first_period: str = "2024-04"
     description: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:

@@ -4,14 +4,10 @@ Both services run in-process over their in-memory twins: ingest over MemoryInput
 MemoryEventLog, MemorySubscriptionStore, MemorySubscriptionLog, an in-memory league read model and a target guard that never
 resolves a name over the network. Nothing here needs Kafka, Redis or DNS.
 
-The contracts every answer to bad input must meet:
-
-- ingest (shared/http.py, shared/errors.py): a 4xx with a JSON body ``{"error": <code>, "message": <text>}``;
-  422 also lists ``errors``, each naming a ``field`` and a ``reason`` (and the batch ``index`` where one applies);
-  401 carries ``WWW-Authenticate: Bearer``.
-- publisher (services/publisher/errors.py, docs/PUBLISHER.md): a 4xx with ``{"detail": <text>}``, or for a
-  request that fails validation ``{"detail": [{"loc": [...], "msg": <text>, "type": <text>}]}`` where ``loc``
-  names where (body, query, header, path) and which field.
+The contract every answer to bad input must meet, in both services (shared/problems.py): a 4xx RFC 9457
+problem, ``application/problem+json`` with ``type``, ``title``, ``status``, ``detail`` and ``instance``; a 422
+also lists ``errors``, each naming a ``field`` and a ``reason`` (and the batch ``index`` where one applies);
+401 carries ``WWW-Authenticate: Bearer``.
 """
 
 from __future__ import annotations
@@ -30,6 +26,8 @@ from hypothesis import HealthCheck, settings
 
 from services.ingest.app import create_app as create_ingest
 from services.ingest.settings import IngestSettings
+from services.ingest.ledger import MemoryLedger
+from services.ingest.trust_log import MemoryTrustLog
 from services.ingest.sink import MemoryInputSink
 from services.publisher.app import create_app as create_publisher
 from services.publisher.auth import sha256_hex
@@ -154,7 +152,8 @@ def ingest_settings() -> IngestSettings:
     return IngestSettings(
         max_batch=MAX_BATCH, max_body_bytes=MAX_BODY, max_csv_bytes=MAX_CSV, csv_chunk_rows=4,
         api_keys=[
-            ApiKey(name="writer", sha256=hash_key(WRITER), scopes={"observations:write", "status:write", "trusts:write"}),
+            ApiKey(name="writer", sha256=hash_key(WRITER),
+                   scopes={"observations:write", "status:write", "trusts:write", "retractions:write"}),
             ApiKey(name="status-only", sha256=hash_key(STATUS_ONLY), scopes={"status:write"}),
         ],
     )
@@ -162,7 +161,7 @@ def ingest_settings() -> IngestSettings:
 
 def build_ingest():  # noqa: ANN201 - (FastAPI app, MemoryInputSink)
     sink = MemoryInputSink()
-    return create_ingest(ingest_settings(), sink=sink), sink
+    return create_ingest(ingest_settings(), sink=sink, ledger=MemoryLedger(), trust_log=MemoryTrustLog()), sink
 
 
 # --- publisher --------------------------------------------------------------------------------------------
@@ -231,8 +230,8 @@ def build_publisher():  # noqa: ANN201 - (FastAPI app, MemorySubscriptionStore, 
 
 # --- contracts --------------------------------------------------------------------------------------------
 
-INGEST_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                405: "method_not_allowed", 413: "payload_too_large", 422: "validation_failed"}
+PROBLEM_KINDS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
+                 405: "method-not-allowed", 409: "conflict", 413: "payload-too-large", 422: "validation-failed"}
 
 
 def describe(response: httpx.Response) -> str:
@@ -240,18 +239,30 @@ def describe(response: httpx.Response) -> str:
     return f"{request.method} {request.url} -> {response.status_code} {response.text[:500]!r}"
 
 
-def ingest_rejection(response: httpx.Response, *statuses: int, field: str | None = None,
-                     index: int | None = None) -> dict:
-    """Assert ``response`` is a clear ingest 4xx (one of ``statuses`` when given); returns the body."""
+def field_of(where: tuple) -> tuple[str, int | None]:
+    """The (field, index) a 422 names for a schema location: ("body", "observations", 2, "value") is field
+    "value" at index 2, ("query", "limit") is "query.limit" (shared/problems.py, field_errors)."""
+    loc = [p for p in where if p != "body"]
+    at = next((i for i, p in enumerate(loc) if isinstance(p, int)), None)
+    named = loc if at is None else (loc[at + 1:] or loc[:at])
+    return ".".join(map(str, named)) or "body", None if at is None else loc[at]
+
+
+def rejection(response: httpx.Response, *statuses: int, field: str | None = None, index: int | None = None) -> dict:
+    """Assert ``response`` is a clear 4xx problem (one of ``statuses`` when given) and return its body; with
+    ``field``, a validation error must name that field (a dotted prefix of it counts), at ``index`` if given."""
     status = response.status_code
     assert 400 <= status < 500, describe(response)
     if statuses:
         assert status in statuses, describe(response)
-    assert response.headers.get("content-type", "").startswith("application/json"), describe(response)
+    assert response.headers.get("content-type", "") == "application/problem+json", describe(response)
     body = response.json()
-    assert body.get("error") == INGEST_CODES.get(status, body.get("error")), describe(response)
-    assert isinstance(body.get("error"), str) and body["error"], describe(response)
-    assert isinstance(body.get("message"), str) and body["message"].strip(), describe(response)
+    assert body.get("type") == "urn:nof-live:problem:" + PROBLEM_KINDS[status], describe(response)
+    assert body.get("status") == status, describe(response)
+    assert isinstance(body.get("title"), str) and body["title"], describe(response)
+    assert isinstance(body.get("detail"), str) and body["detail"].strip(), describe(response)
+    assert isinstance(body.get("instance"), str) and body["instance"].startswith("/"), describe(response)
+    assert set(body) <= {"type", "title", "status", "detail", "instance", "errors"}, describe(response)
     if status == 401:
         assert response.headers.get("www-authenticate") == "Bearer", describe(response)
     if status == 422:
@@ -264,35 +275,23 @@ def ingest_rejection(response: httpx.Response, *statuses: int, field: str | None
             assert isinstance(err.get("index", 0), int), describe(response)
     if field is not None:
         named = [(e["field"], e.get("index")) for e in body.get("errors", [])]
-        wanted = (field, index) if index is not None else field
-        got = named if index is not None else [f for f, _ in named]
-        assert wanted in got, f"{field!r} (index {index}) not named: {describe(response)}"
+        hit = [(f, i) for f, i in named if f == field or f.startswith(field + ".")]
+        assert hit and (index is None or any(i == index for _, i in hit)), \
+            f"{field!r} (index {index}) not named: {describe(response)}"
     return body
 
 
-def publisher_rejection(response: httpx.Response, *statuses: int, loc: tuple | None = None) -> Any:
-    """Assert ``response`` is a clear publisher 4xx; ``loc``: a validation error must be at that location."""
-    status = response.status_code
-    assert 400 <= status < 500, describe(response)
-    if statuses:
-        assert status in statuses, describe(response)
-    assert response.headers.get("content-type", "").startswith("application/json"), describe(response)
-    detail = response.json().get("detail")
-    if isinstance(detail, list):
-        assert status == 422 and detail, describe(response)
-        for err in detail:
-            assert isinstance(err.get("loc"), list) and err["loc"], describe(response)
-            assert err["loc"][0] in ("body", "query", "header", "path"), describe(response)
-            assert isinstance(err.get("msg"), str) and err["msg"].strip(), describe(response)
-            assert "input" not in err, describe(response)  # rejected input is never echoed back
-    else:
-        assert isinstance(detail, str) and detail.strip(), describe(response)
-    if status == 401:
-        assert response.headers.get("www-authenticate") == "Bearer", describe(response)
-    if loc is not None:
-        assert isinstance(detail, list), describe(response)
-        assert any(tuple(err["loc"][: len(loc)]) == tuple(loc) for err in detail), describe(response)
-    return detail
+def ingest_rejection(response: httpx.Response, *statuses: int, field: str | None = None,
+                     index: int | None = None) -> dict:
+    return rejection(response, *statuses, field=field, index=index)
+
+
+def publisher_rejection(response: httpx.Response, *statuses: int, loc: tuple | None = None) -> dict:
+    """As ``rejection``; ``loc`` is a schema location, e.g. ("body", "filters") or ("query", "limit")."""
+    if loc is None:
+        return rejection(response, *statuses)
+    field, index = field_of(loc)
+    return rejection(response, *statuses, field=field, index=index)
 
 
 def json_bytes(value: Any) -> bytes:

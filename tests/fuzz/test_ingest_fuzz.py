@@ -257,7 +257,7 @@ def test_bodies_over_the_limit_are_413(ingest, over, filler, chunk, path, stream
     before = ingest.written()
     response = ingest.client.request(method, path, content=content, headers=JSON)
     body = ingest_rejection(response, 413)
-    assert str(MAX_BODY) in body["message"]
+    assert str(MAX_BODY) in body["detail"]
     assert ingest.written() == before
 
 
@@ -300,7 +300,7 @@ def test_a_key_without_the_scope_is_403_naming_it(ingest, route):
     before = ingest.written()
     response = ingest.client.request(method, path, content=body,
                                      headers={**JSON, "Authorization": f"Bearer {STATUS_ONLY}"})
-    assert scope in ingest_rejection(response, 403)["message"]
+    assert scope in ingest_rejection(response, 403)["detail"]
     assert ingest.written() == before
 
 
@@ -382,6 +382,10 @@ def test_a_csv_line_with_a_huge_field_is_skipped_with_its_reason(ingest, size, c
     body = (HEADER + GOOD_ROW * good_before + ",".join(cells) + "\n" + GOOD_ROW * good_after).encode()
     before = ingest.written()
     response = post_csv(ingest, body)
+    if good_before + good_after == 0:  # the one row was the bad one: nothing accepted is a 422 with the reason
+        (error,) = ingest_rejection(response, 422)["errors"]
+        assert error["index"] == 2 and "field limit" in error["reason"] and ingest.written() == before
+        return
     assert response.status_code == 200, describe(response)
     report = response.json()
     assert report["rows"] == good_before + 1 + good_after
@@ -451,7 +455,7 @@ def test_any_csv_body_is_a_report_or_a_clear_rejection(ingest, body):
 
 def test_an_empty_csv_body_is_400(ingest):
     before = ingest.written()
-    assert "empty body" in ingest_rejection(post_csv(ingest, b""), 400)["message"]
+    assert "empty body" in ingest_rejection(post_csv(ingest, b""), 400)["detail"]
     assert ingest.written() == before
 
 

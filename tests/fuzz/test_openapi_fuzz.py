@@ -4,11 +4,12 @@ For every operation, with valid credentials so that requests reach validation:
 
 - schema-valid requests (which the service may still refuse on its rules: an unknown trust, a private
   webhook host): never a 5xx; a refusal is a clear 4xx in the service's error format and writes nothing;
-- requests that break the schema in one place: a 422 that names that place, and nothing written.
+- requests that break the schema in one place: a 422 that names that place, and nothing written;
+- every answer, accepted or refused, is one the document describes (tests/fuzz/conformance.py).
 
 ``GET /v1/stream`` is left out (a valid request opens an endless stream; test_publisher_fuzz.py covers what
-it must refuse), and so are the operational routes (health, metrics). The ingest CSV route declares no body
-in its schema; test_ingest_fuzz.py covers its body.
+it must refuse), and so are the operational routes (health, metrics). The ingest CSV route's body is CSV, not
+JSON; test_ingest_fuzz.py covers it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.fuzz import conformance
 from tests.fuzz.openapi import Operation, Request, Schemas, operations
 from tests.fuzz.support import (
     FUZZ,
@@ -46,7 +48,7 @@ def test_every_operation_is_fuzzed():
     """The generated operation lists follow the routes (a new route is fuzzed without a change here)."""
     assert {str(op) for op in INGEST_OPS} == {
         "POST /v1/observations", "POST /v1/observations/csv", "PUT /v1/trusts/{code}/finance",
-        "PUT /v1/trusts/{code}/intensive-support", "POST /v1/trusts"}
+        "PUT /v1/trusts/{code}/intensive-support", "POST /v1/trusts", "POST /v1/retractions"}
     assert {str(op) for op in PUBLISHER_OPS} >= {
         "POST /v1/subscriptions", "GET /v1/subscriptions/{sub_id}/failed", "GET /v1/leagues/{league}", "GET /v1/trusts/{code}"}
 
@@ -54,7 +56,9 @@ def test_every_operation_is_fuzzed():
 def send(client, request: Request):  # noqa: ANN001, ANN201
     content = json.dumps(request.body, allow_nan=False).encode() if request.has_body else None
     headers = {**request.headers, **({"Content-Type": "application/json"} if request.has_body else {})}
-    return client.request(request.method, request.url, content=content, headers=headers, params=request.params)
+    response = client.request(request.method, request.url, content=content, headers=headers, params=request.params)
+    conformance.check(INGEST_DOC if client.http.base_url.host == "ingest" else PUBLISHER_DOC, response)
+    return response
 
 
 def ingest_names(body: dict, where: tuple) -> bool:

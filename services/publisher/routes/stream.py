@@ -17,10 +17,12 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
+from pydantic import ValidationError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from shared.errors import FieldError, ValidationFailed
+
 from services.publisher import metrics
-from services.publisher.errors import BadRequest
 from services.publisher.event_log import POSITION_PATTERN, LogEntry, id_key
 from services.publisher.filters import Filters, matches
 from services.publisher.hub import Listener
@@ -53,11 +55,18 @@ def stream_filters(
     types: Annotated[list[str], Query(alias="type")] = [],  # noqa: B006
     min_rank_movement: int = 0,
 ) -> Filters:
+    """The subscription filters from the query string; a bad one is a 422 naming the query parameter, as the
+    same filter in a subscription's body is."""
     try:
         return Filters(leagues=leagues, trust_codes=trust_codes, regions=regions, types=types,
                        min_rank_movement=min_rank_movement)
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from None
+    except ValidationError as exc:
+        raise ValidationFailed([FieldError("query." + QUERY_NAMES.get(str(e["loc"][0]), str(e["loc"][0])), e["msg"])
+                                for e in exc.errors()]) from None
+
+
+#: Filters' field -> its query parameter.
+QUERY_NAMES = {"leagues": "league", "trust_codes": "trust_code", "regions": "region", "types": "type"}
 
 
 async def _events(rt: Runtime, f: Filters, listener: Listener, start: str | None) -> AsyncIterator[ServerSentEvent | bytes]:
@@ -102,7 +111,8 @@ async def stream(
 ) -> EventSourceResponse:
     start = (last_event_id_header or last_event_id or "").strip() or None
     if start is not None and not POSITION.fullmatch(start):
-        raise BadRequest(f"Last-Event-ID must be an event-log position like 1718000000000-0, not {start!r}")
+        field = "header.Last-Event-ID" if last_event_id_header else "query.last_event_id"
+        raise ValidationFailed([FieldError(field, f"must be an event-log position like 1718000000000-0, not {start!r}")])
     s = rt.settings
     listener = rt.hub.listen(f, s.sse_queue_size)
     return EventSourceResponse(_events(rt, f, listener, start), ping=s.sse_heartbeat_seconds,

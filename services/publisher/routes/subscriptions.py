@@ -62,7 +62,12 @@ async def _get(rt: Runtime, sub_id: str) -> Subscription:
     return sub
 
 
-@router.post("", status_code=201, response_model=CreatedSubscription, summary="Create a webhook subscription")
+UNKNOWN = {404: {"description": "Unknown subscription"}}
+NOT_STORED = {503: {"description": "The subscriptions topic or Redis did not answer: nothing was stored"}}
+
+
+@router.post("", status_code=201, response_model=CreatedSubscription, responses=NOT_STORED,
+             summary="Create a webhook subscription")
 async def create(body: SubscriptionRequest, rt: RuntimeDep) -> dict:
     await rt.guard.check(body.url)
     sub = Subscription(url=body.url, filters=body.filters, description=body.description, secret=new_secret())
@@ -84,12 +89,12 @@ async def list_all(rt: RuntimeDep) -> list[dict]:
     return [await _view(rt, s) for s in await rt.store.all()]
 
 
-@router.get("/{sub_id}", response_model=SubscriptionView)
+@router.get("/{sub_id}", response_model=SubscriptionView, responses=UNKNOWN, summary="One subscription")
 async def get_one(sub_id: str, rt: RuntimeDep) -> dict:
     return await _view(rt, await _get(rt, sub_id))
 
 
-@router.delete("/{sub_id}", status_code=204, summary="Delete a subscription, its cursor and dead letters")
+@router.delete("/{sub_id}", status_code=204, responses={**UNKNOWN, **NOT_STORED}, summary="Delete a subscription, its cursor and dead letters")
 async def delete(sub_id: str, rt: RuntimeDep) -> Response:
     await _get(rt, sub_id)
     await rt.sub_log.remove(sub_id)  # a tombstone first: a restore after a Redis loss will not bring it back
@@ -97,14 +102,14 @@ async def delete(sub_id: str, rt: RuntimeDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/{sub_id}/failed", response_model=list[DeadLetter], summary="Dead letters: deliveries given up")
+@router.get("/{sub_id}/failed", response_model=list[DeadLetter], responses=UNKNOWN, summary="Dead letters: deliveries given up")
 async def failed(sub_id: str, rt: RuntimeDep,
                  limit: Annotated[int, Query(ge=1, le=100_000)] = 1000) -> list[DeadLetter]:
     await _get(rt, sub_id)
     return await rt.store.failed(sub_id, limit)
 
 
-@router.post("/{sub_id}/replay", summary="Queue every dead letter for redelivery (same webhook-id)")
+@router.post("/{sub_id}/replay", responses=UNKNOWN, summary="Queue every dead letter for redelivery (same webhook-id)")
 async def replay(sub_id: str, rt: RuntimeDep) -> dict:
     await _get(rt, sub_id)
     return {"queued": await rt.store.queue_replay(sub_id)}

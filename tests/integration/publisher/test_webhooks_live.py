@@ -90,7 +90,7 @@ async def test_subscription_admin_rules(prefix, tmp_path):
             bad = {"Authorization": "Bearer wrong"}
             assert (await client.post("/v1/subscriptions", json=body, headers=bad)).status_code == 401
             r = await client.post("/v1/subscriptions", json=body, headers=AUTH)
-            assert r.status_code == 422 and "loopback" in r.json()["detail"]
+            assert r.status_code == 422 and "loopback" in r.json()["errors"][0]["reason"]
             r = await client.post("/v1/subscriptions", json={"url": "https://8.8.8.8/h", "filters": {"types": ["x"]}},
                                   headers=AUTH)
             assert r.status_code == 422

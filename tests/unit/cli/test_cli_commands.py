@@ -19,7 +19,7 @@ FINANCE = FIXTURES / "nof-finance-sample.csv"
 
 def test_verify_league_on_the_published_subset(capsys):
     assert main(["verify-league", str(LEAGUE)]) == 0
-    assert capsys.readouterr().out.splitlines() == ["checked 20 trusts: 0 mismatches"]
+    assert capsys.readouterr().out.splitlines() == ["checked 20 trusts: 0 trust(s) differ, in 0 field(s) (segment or rank)"]
 
 
 def test_verify_league_reports_a_doctored_row(tmp_path, capsys):
@@ -30,7 +30,7 @@ def test_verify_league_reports_a_doctored_row(tmp_path, capsys):
     assert main(["verify-league", str(doctored)]) == 1
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("RYY KENT COMMUNITY") and "Segment expected 1, found 2" in out[0]
-    assert out[-1] == "checked 20 trusts: 1 mismatches"
+    assert out[-1] == "checked 20 trusts: 1 trust(s) differ, in 1 field(s) (segment or rank)"
 
 
 def test_verify_league_names_file_line_and_column(tmp_path, capsys):
@@ -69,6 +69,8 @@ def test_explain_prints_the_derivation(capsys):
     out = capsys.readouterr().out
     assert "OF0063" in out and "position 1.00 of 4" in out
     assert "raised to 3" in out and out.count("\n") > 8
+    assert "None" not in out
+    assert "distance to next better segment: none: held at the financial cap" in out  # RYX is capped at 3
     assert main(["explain", "NOPE", str(METRICS)]) == 2
 
 
@@ -92,3 +94,27 @@ def test_usage_errors(capsys):
     assert main(["score", "/no/such/file.csv"]) == 2
     assert main([]) == 2
     assert main(["--help"]) == 0
+
+
+def test_a_league_the_methodology_does_not_score_says_so():
+    from nof.commands.league import missing_table
+
+    acute = {"league": "acute", "methodology_version": "nof-2025-26"}
+    said = missing_table("icb", acute, "redis://x")
+    assert "the icb league has no table under the configured methodology nof-2025-26" in said
+    assert "scored by nof-2026-27" in said and "stack running" not in said
+    assert "has not scored any input" in missing_table("ambulance", acute, "redis://x")
+    assert "is the stack running?" in missing_table("acute", None, "redis://x")
+
+
+def test_explain_says_why_there_is_no_distance_to_a_better_segment():
+    from types import SimpleNamespace
+
+    from shared.methodology.explain import distance_text
+
+    def result(segment, distance=None):
+        return SimpleNamespace(segment=segment, distance_to_next_segment=distance)
+
+    assert distance_text(result(2, "0.12")).startswith("0.12")
+    assert distance_text(result(1)) == "none: already in segment 1, the best"
+    assert "decision" in distance_text(result(5)) and "too few" in distance_text(result(None))

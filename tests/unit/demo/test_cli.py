@@ -17,7 +17,8 @@ def test_dry_run_summarises_without_sending(capsys):
 def test_dry_run_baseline_only(capsys):
     assert main(["demo", "run", "--dry-run", "--baseline-only", "--speed", "0"]) == 0
     out = capsys.readouterr().out
-    assert "over 0 months after the 2025-09 baseline" in out and "as fast as possible" in out
+    assert "inputs, the 2025-09 baseline only:" in out and "over 0 months" not in out
+    assert "as fast as possible" in out
 
 
 def test_pace_options_exclude_each_other(capsys):
@@ -52,3 +53,16 @@ def test_run_without_a_key_says_how_to_get_one(tmp_path, monkeypatch, capsys):
 def test_import_of_a_missing_file(tmp_path, capsys):
     assert main(["demo", "import", str(tmp_path / "absent.csv"), "--api-key", "k"]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_a_baseline_only_run_names_no_pace_and_no_months(capsys):
+    """What `make run` prints when it loads the baseline: no "a quarter in 300 s", no "over 0 months"."""
+    assert main(["demo", "run", "--dry-run", "--baseline-only"]) == 0
+    out = capsys.readouterr().out
+    assert "a quarter in" not in out and "0 months" not in out and "baseline only" in out
+
+
+def test_a_replay_names_its_months(capsys):
+    assert main(["demo", "run", "--dry-run", "--quarter-in", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "a quarter in 300 s" in out and "3 months after the 2025-09 baseline" in out

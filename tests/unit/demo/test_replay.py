@@ -13,6 +13,8 @@ from nof.demo.replay import (
     IngestUnavailable, Rejected, Replayer, import_csv, speed_for, steps,
 )
 from services.ingest.app import create_app
+from services.ingest.ledger import MemoryLedger
+from services.ingest.trust_log import MemoryTrustLog
 from services.ingest.settings import IngestSettings
 from services.ingest.sink import MemoryInputSink
 from shared.api_keys import ApiKey, hash_key
@@ -48,7 +50,7 @@ def sink() -> MemoryInputSink:
 async def ingest(sink):
     settings = IngestSettings(api_keys=[ApiKey(name="demo", sha256=hash_key(KEY), scopes={
         "observations:write", "status:write", "trusts:write"})])
-    transport = httpx.ASGITransport(app=create_app(settings, sink=sink))
+    transport = httpx.ASGITransport(app=create_app(settings, sink=sink, ledger=MemoryLedger(), trust_log=MemoryTrustLog()))
     async with httpx.AsyncClient(transport=transport, base_url="http://ingest",
                                  headers={"Authorization": f"Bearer {KEY}"}) as client:
         yield client
@@ -100,7 +102,9 @@ async def test_503_is_retried_after_retry_after_and_nothing_is_lost(ingest, sink
 
 async def test_gives_up_when_unavailable_too_long(timeline):
     def handler(request):
-        return httpx.Response(503, headers={"Retry-After": "30"}, json={"message": "Kafka is down"})
+        return httpx.Response(503, headers={"Retry-After": "30", "Content-Type": "application/problem+json"},
+                              json={"type": "urn:nof-live:problem:unavailable", "title": "Service unavailable",
+                                    "status": 503, "detail": "Kafka is down", "instance": "/v1/observations"})
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://x") as c:
         with pytest.raises(IngestUnavailable, match="Kafka is down"):

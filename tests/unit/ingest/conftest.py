@@ -7,6 +7,8 @@ import pytest
 
 from services.ingest.app import create_app
 from services.ingest.settings import IngestSettings
+from services.ingest.ledger import MemoryLedger
+from services.ingest.trust_log import MemoryTrustLog
 from services.ingest.sink import MemoryInputSink
 from shared.api_keys import ApiKey, hash_key
 
@@ -20,21 +22,26 @@ def sink() -> MemoryInputSink:
 
 
 @pytest.fixture
+def ledger() -> MemoryLedger:
+    return MemoryLedger()
+
+
+@pytest.fixture
 def settings(tmp_path) -> IngestSettings:
     return IngestSettings(
         max_batch=50,
         max_body_bytes=64 * 1024,
         csv_chunk_rows=3,
         api_keys=[
-            ApiKey(name="writer", sha256=hash_key(WRITER), scopes={"observations:write", "status:write", "trusts:write"}),
+            ApiKey(name="writer", sha256=hash_key(WRITER), scopes={"observations:write", "status:write", "trusts:write", "retractions:write"}),
             ApiKey(name="status", sha256=hash_key(READER), scopes={"status:write"}),
         ],
     )
 
 
 @pytest.fixture
-async def client(settings, sink):
-    app = create_app(settings, sink=sink)
+async def client(settings, sink, ledger):
+    app = create_app(settings, sink=sink, ledger=ledger, trust_log=MemoryTrustLog())
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://ingest",
                                  headers={"Authorization": f"Bearer {WRITER}"}) as c:

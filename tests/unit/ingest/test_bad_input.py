@@ -35,7 +35,9 @@ async def test_a_streamed_body_over_the_limit_is_413_not_400(client, sink):
 
     response = await client.post("/v1/observations", content=chunks(), headers={"Content-Type": "application/json"})
     assert response.status_code == 413
-    assert response.json() == {"error": "payload_too_large", "message": "request body exceeds 65536 bytes"}
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {"type": "urn:nof-live:problem:payload-too-large", "title": "Payload too large", "status": 413,
+                               "detail": "request body exceeds 65536 bytes", "instance": "/v1/observations"}
     assert sink.records == []
 
 
@@ -46,13 +48,15 @@ async def test_bodies_the_json_decoder_cannot_read_are_named_in_the_error_format
     for body in (b"[" * 5000, b'{"observations": [{"value": ' + b"9" * 5000 + b"}]}"):
         response = await client.post("/v1/observations", content=body, headers={"Content-Type": "application/json"})
         assert response.status_code == 400
-        assert response.json()["error"] == "bad_request" and response.json()["errors"][0]["field"] == "body"
+        assert response.json()["type"] == "urn:nof-live:problem:bad-request" and response.json()["errors"][0]["field"] == "body"
     assert sink.records == []
 
 
 async def test_unknown_routes_and_methods_answer_in_the_error_format(client):
     missing = await client.put("/v1/trusts/R0A%2Fx/finance", json={"in_deficit": True})
     wrong_method = await client.get("/v1/observations")
-    assert (missing.status_code, missing.json()) == (404, {"error": "not_found", "message": "Not Found"})
-    assert wrong_method.status_code == 405 and wrong_method.json()["error"] == "method_not_allowed"
+    assert (missing.status_code, missing.json()) == (404, {
+        "type": "urn:nof-live:problem:not-found", "title": "Not found", "status": 404, "detail": "Not Found",
+        "instance": "/v1/trusts/R0A%2Fx/finance"})
+    assert wrong_method.status_code == 405 and wrong_method.json()["type"] == "urn:nof-live:problem:method-not-allowed"
     assert "POST" in wrong_method.headers["Allow"]

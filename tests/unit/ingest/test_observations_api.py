@@ -79,7 +79,7 @@ async def test_credentials_are_required_and_scoped(client, sink):
                                 headers={"Authorization": f"Bearer {READER}"})
     assert (missing.status_code, wrong.status_code, lacking.status_code) == (401, 401, 403)
     assert missing.headers["WWW-Authenticate"] == "Bearer"
-    assert "observations:write" in lacking.json()["message"]
+    assert "observations:write" in lacking.json()["detail"]
     assert sink.records == []
 
 

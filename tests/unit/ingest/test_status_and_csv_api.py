@@ -17,7 +17,7 @@ async def test_finance_and_intensive_support_flow_to_the_status_topic(client, si
 
 async def test_status_for_an_unknown_trust_is_404(client, sink):
     response = await client.put("/v1/trusts/NOPE/finance", json={"in_deficit": False})
-    assert response.status_code == 404 and "POST /v1/trusts" in response.json()["message"]
+    assert response.status_code == 404 and "POST /v1/trusts" in response.json()["detail"]
     assert sink.records == []
 
 
@@ -72,3 +72,56 @@ async def test_csv_import_stops_with_503_when_kafka_is_down(client, sink):
     body = HEADER + "Q3 2025/26,North West,R0A,M,Acute trust,Acute - Teaching,OF0013,A&E,%,71.2,\n"
     response = await client.post("/v1/observations/csv", content=body.encode())
     assert response.status_code == 503 and "Retry-After" in response.headers
+
+
+ROWS = (HEADER + "Q3 2025/26,North West,R0A,MANCHESTER,Acute trust,Acute - Teaching,OF0013,A&E 4h,%,71.2,3\n"
+        "Q3 2025/26,North West,R0D,DORSET,Acute trust,Acute - Teaching,OF0010,FDS,%,79.1,\n")
+
+
+async def test_a_csv_sent_as_a_multipart_file_field_is_read_like_a_raw_body(client, sink):
+    """What `curl -F file=@x.csv` sends: the file is read, not the multipart envelope around it."""
+    multipart = await client.post("/v1/observations/csv", files={"file": ("x.csv", ROWS.encode(), "text/csv")})
+    assert multipart.status_code == 200, multipart.text
+    raw = await client.post("/v1/observations/csv", content=ROWS.encode(), headers={"Content-Type": "text/csv"})
+    assert {k: v for k, v in multipart.json().items() if k != "correlation_id"} == {
+        k: v for k, v in raw.json().items() if k != "correlation_id"}
+    assert multipart.json()["accepted"] == 2 and [r.event.value for _, r in sink.records] == [71.2, 79.1, 71.2, 79.1]
+
+
+async def test_a_multipart_body_without_a_file_field_names_the_field(client, sink):
+    response = await client.post("/v1/observations/csv", files={"upload": ("x.csv", ROWS.encode(), "text/csv")})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "file"
+    assert sink.records == []
+
+
+async def test_a_semicolon_delimited_csv_gets_a_hint(client, sink):
+    body = ROWS.replace(",", ";").encode()
+    response = await client.post("/v1/observations/csv", content=body, headers={"Content-Type": "text/csv"})
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["field"] == "header" and "';'-delimited" in error["reason"]
+    assert sink.records == []
+
+
+async def test_a_csv_in_which_every_row_is_rejected_is_422_with_the_reasons(client, sink):
+    body = HEADER + ("Q3 2025/26,North West,QQQ,UNKNOWN,Acute trust,Acute - Teaching,OF0010,FDS,%,70,\n"
+                     "Q3 2025/26,North West,R0A,MANCHESTER,Acute trust,Acute - Teaching,OF0010,FDS,%,n/a,\n")
+    response = await client.post("/v1/observations/csv", content=body.encode(), headers={"Content-Type": "text/csv"})
+    assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert "2 rows read" in problem["detail"]
+    assert [(e["index"], e["field"]) for e in problem["errors"]] == [(2, "Trust_code"), (3, "Value")]
+    assert "unknown trust 'QQQ'" in problem["errors"][0]["reason"]
+    assert sink.records == []
+
+
+async def test_a_csv_with_a_header_and_no_rows_is_422(client, sink):
+    response = await client.post("/v1/observations/csv", content=HEADER.encode(), headers={"Content-Type": "text/csv"})
+    assert response.status_code == 422 and response.json()["errors"] == [
+        {"field": "body", "reason": "the CSV has a header line but no rows"}]
+
+
+async def test_the_csv_route_documents_both_bodies(client):
+    body = (await client.get("/openapi.json")).json()["paths"]["/v1/observations/csv"]["post"]["requestBody"]
+    assert set(body["content"]) == {"text/csv", "multipart/form-data"}
+    assert body["content"]["multipart/form-data"]["schema"]["required"] == ["file"]

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from shared.methodology import (
     FinanceStatus, IncrementalEngine, IntensiveSupport, MetricDefinition, Observation,
-    TrustInfo, get_methodology, score_batch,
+    Retraction, TrustInfo, get_methodology, score_batch,
 )
 from shared.methodology.batch import fold
 from shared.methodology.catalogue import BANDED, BY_GRANULARITY, CONTEXTUAL, HIGHER, LOWER, bands
@@ -53,7 +53,14 @@ def scenarios(draw):
     finance = st.builds(FinanceStatus, codes, st.sampled_from([None, True, False]),
                         st.booleans(), ids)
     intensive = st.builds(IntensiveSupport, codes, st.booleans(), ids)
-    ops = draw(st.lists(st.one_of(observation, observation, observation, finance, intensive,
+    rids = st.integers(0, 20).map(lambda i: f"r{i}")
+    retraction = st.one_of(  # by observation id, by metric and period, or a flag change by its id
+        st.builds(lambda t, i, r: Retraction(r, t, "observation", input_id=i), codes, ids, rids),
+        st.builds(lambda t, mid, p, r: Retraction(r, t, "observation", metric_id=mid, period=p),
+                  codes, st.sampled_from([m.id for m in METRICS]), st.sampled_from(PERIODS), rids),
+        st.builds(lambda t, k, i, r: Retraction(r, t, k, input_id=i),
+                  codes, st.sampled_from(["finance", "intensive_support"]), ids, rids))
+    ops = draw(st.lists(st.one_of(observation, observation, observation, finance, intensive, retraction,
                                   st.integers(0, 60)), min_size=12, max_size=60))
     inputs = []
     for op in ops:  # an int re-sends an earlier input verbatim

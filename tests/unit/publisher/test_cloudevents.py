@@ -1,10 +1,15 @@
-"""CloudEvents mapping: required attributes, the type mapping, stable ids, extension attributes."""
+"""CloudEvents mapping: required attributes, the type mapping, stable ids, extension attributes, and the
+CloudEvents SDK (its current ``cloudevents.core`` API) reading a webhook body and a public-topic record."""
 
 import json
 
 import pytest
+from cloudevents.core.bindings import http as ce_http
+from cloudevents.core.bindings import kafka as ce_kafka
+from cloudevents.core.formats.json import JSONFormat
 
 from tests.unit.publisher.publisher_builders import seg, seg_change
+from services.publisher import appender, relay, signing
 from services.publisher.alerts import HoldDown, on_change
 from services.publisher.cloudevents import SOURCE, facts_of_change, from_alert, from_change, short_type
 from shared.events import CloudEvent
@@ -41,3 +46,33 @@ def test_facts_of_rank_change_carry_the_movement():
         update={"type": "rank.changed"})
     assert facts_of_change(e, "London").rank_movement == 7
     assert facts_of_change(e, "London").region == "London"
+
+
+# --- interoperability: the CloudEvents SDK's current API reads what the publisher sends --------------------
+
+
+def _entries():
+    change = appender.change_entry(seg_change(4, seg(2), seg(3)), "London", "urn:test")
+    (alert,) = on_change(None, seg_change(2, seg(2), seg(1)), HoldDown())[1]
+    return [change, appender.alert_entry(alert, "London", "urn:test")]
+
+
+@pytest.mark.parametrize("entry", _entries(), ids=["change", "alert"])
+def test_the_sdk_reads_a_webhook_body(entry):
+    """A webhook delivery: the body and headers the dispatcher sends (signing.headers), read over HTTP."""
+    headers = signing.headers(signing.new_secret(), entry.event_id, 1_700_000_000, entry.body)
+    event = ce_http.from_http(ce_http.HTTPMessage(headers=headers, body=entry.body), JSONFormat())
+    body = json.loads(entry.body)
+    assert "dataschema" not in body  # an absent optional attribute is omitted, never null
+    assert (event.get_id(), event.get_type(), event.get_subject()) == (body["id"], body["type"], body["subject"])
+    assert event.get_extension("leagueversion") == body["leagueversion"] and event.get_data() == body["data"]
+
+
+@pytest.mark.parametrize("entry", _entries(), ids=["change", "alert"])
+def test_the_sdk_reads_a_public_topic_record(entry):
+    """A record of the public topic: the value, key and headers the relay produces, read with the Kafka binding."""
+    message = ce_kafka.KafkaMessage(headers={k: v for k, v in relay.HEADERS}, key=entry.facts.league.encode(),
+                                    value=entry.body)
+    event = ce_kafka.from_kafka(message, JSONFormat())
+    assert event.get_id() == entry.event_id and event.get_source() == "urn:test"
+    assert event.get_extension("league") == entry.facts.league and event.get_dataschema() is None

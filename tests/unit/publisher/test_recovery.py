@@ -236,3 +236,25 @@ async def test_healthz_reports_a_consumer_that_has_not_started():
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://publisher") as c:
         r = await c.get("/healthz")
     assert r.json()["checks"]["consumer"] == "down" and r.json()["checks"]["state"] == "ok"
+
+
+async def test_a_first_start_logs_no_warning(sub_log, caplog):
+    """Empty Redis and empty topics: the state is initialised quietly; a loss with something to restore warns."""
+    event_log, store = MemoryEventLog(), MemorySubscriptionStore()
+
+    async def rebuild(expect: str) -> int:
+        return (await appender.append_changes(event_log, [], HOLD, {}, expect=expect)).appended
+
+    recovery = Recovery(event_log, store, sub_log, rebuild)
+    with caplog.at_level("INFO", logger="services.publisher.recovery"):
+        assert await recovery.check()
+    assert [r.levelname for r in caplog.records if r.levelname == "WARNING"] == []
+    assert any("nothing to restore" in r.getMessage() for r in caplog.records)
+
+    caplog.clear()
+    await sub_log.put(Subscription(url="https://8.8.8.8/hook", secret="whsec_x"))
+    event_log.lose_state()
+    with caplog.at_level("INFO", logger="services.publisher.recovery"):
+        assert await recovery.check()
+    assert "Redis lost the publisher's state; restored it from Kafka" in [
+        r.getMessage() for r in caplog.records if r.levelname == "WARNING"]

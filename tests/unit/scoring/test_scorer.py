@@ -170,3 +170,31 @@ def test_explanations_written_as_they_change_stay_equal_to_fresh_ones():
             fresh = scorer.explanations(ambulance)
             strip = lambda x: {k: v for k, v in x.items() if k != "version"}  # noqa: E731
             assert {c: strip(x) for c, x in written.items()} == {c: strip(x) for c, x in fresh.items()}
+
+
+def test_retractions_withdraw_as_if_never_sent_and_survive_a_restart():
+    from shared.events import InputRetracted
+    from shared.methodology import FinanceStatus
+
+    a, b = AMBULANCE[0], AMBULANCE[1]
+    wrong = obs(a, "OF0082", 1.0, period="2026-01", oid="typo")  # a new period: it becomes the scored value
+    events = [*stream(), wrong,
+              InputRetracted(change_id="r1", trust=ref(a), target="observation", input_id="typo"),
+              InputRetracted(change_id="r2", trust=ref(b), target="finance", input_id="f1"),
+              InputRetracted(change_id="r3", trust=ref(a), target="observation", input_id="never-sent")]
+    scorer, table = PartitionScorer(M, "ambulance"), {}
+    outcomes = feed(scorer, events, table)
+    causes = {e.cause.kind for e in outcomes[-3].events + outcomes[-2].events}
+    assert causes == {"retraction"}, "the tables follow the retraction, and name it as the cause"
+    # As if the typo and the finance flag had never arrived:
+    inputs = [Observation(e.trust.code, e.metric_id, e.period, e.value, e.observation_id)
+              for e in stream() if isinstance(e, ObservationReceived)]
+    trusts = {c: REGISTER[c] for c in AMBULANCE}
+    assert scorer.engine.results() == score_batch(M, trusts, inputs)
+    restarted = PartitionScorer(M, "ambulance", state.group_by_partition_key(table.items())["ambulance"],
+                                scorer.versions)
+    assert restarted.engine.results() == scorer.engine.results()
+    for again in (wrong, events[-3], events[-1]):  # spent ids stay spent after the restart
+        assert restarted.apply(again).events == []
+    assert restarted.engine.results() == scorer.engine.results()
+    del FinanceStatus

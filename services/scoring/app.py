@@ -99,13 +99,14 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
 
     async def process(events: list) -> None:
         await recovered.wait()
-        for event in events:
-            m = event.message
-            trail.note(m.headers, m.topic, m.partition, m.offset)
-        handled = trail.take()
         done = await worker.process(
             [Record(e.message.topic, e.message.partition, e.message.offset, e.key, e.value) for e in events])
-        trail.emit(handled)
+        for event in events:
+            m = event.message
+            held = done.held.get((m.topic, m.partition, m.offset))
+            if held:
+                trail.note(m.headers, m.topic, m.partition, m.offset, held)
+        trail.emit(trail.take())
         progress.track(worker.positions, time.monotonic())
         for tp, expected in done.gaps.items():
             repositioner.gap(tp, expected)

@@ -29,12 +29,12 @@ class InputTrail:
         self.log = logger
         self.pending: dict[str | None, Handled] = {}
 
-    def note(self, headers: Any, topic: str, partition: int, offset: int) -> None:
-        """Remember one input record handed to the worker (cheap: no decoding of the value)."""
+    def note(self, headers: Any, topic: str, partition: int, offset: int, inputs: int = 1) -> None:
+        """Remember one input record handed to the worker, and how many inputs it held."""
         handled = self.pending.get(cid := correlation_from_headers(headers))
         if handled is None:
             handled = self.pending[cid] = Handled()
-        handled.inputs += 1
+        handled.inputs += inputs
         span = handled.offsets.setdefault(f"{topic}:{partition}", [offset, offset])
         span[1] = offset
 

@@ -46,6 +46,7 @@ class Applied:
     inputs: int = 0
     skipped: int = 0  # already applied (read again after a restart)
     gaps: dict[TP, int] = field(default_factory=dict)  # partition -> the offset it waits for
+    held: dict[tuple[str, int, int], int] = field(default_factory=dict)  # (topic, partition, offset) -> inputs
 
 
 class ScoringWorker:
@@ -149,7 +150,9 @@ class ScoringWorker:
                 if expected is not None and r.offset > expected:
                     done.gaps[tp] = expected
                     continue
-                done.inputs += self._apply(r, batch)
+                inputs = self._apply(r, batch)
+                done.inputs += inputs
+                done.held[(r.topic, r.partition, r.offset)] = inputs
                 self.positions[tp] = r.offset + 1
                 batch.offsets[r.topic] = r.offset
                 done.records += 1
@@ -163,6 +166,7 @@ class ScoringWorker:
         return done
 
     def _apply(self, record: Record, batch: _Batch) -> int:
+        """Apply (or dead-letter) every input a record holds; returns how many it held."""
         try:
             event = decode_input(record.value or b"")
         except ValidationError as exc:
@@ -170,11 +174,11 @@ class ScoringWorker:
             where = ".".join(str(p) for p in first.get("loc", ())) or "record"
             self._dead_letter(record, record.value or b"", f"undecodable: {where}: {first.get('msg')}",
                               "undecodable", batch)
-            return 0
+            return 1
         pk = (record.key or b"").decode(errors="replace")
         scorer = self.scorers.get(pk) or self.scorers.setdefault(pk, PartitionScorer(self.m, pk))
-        applied = 0
-        for item in single_inputs(event):
+        items = single_inputs(event)
+        for item in items:
             token = correlation_var.set(item.correlation_id)
             try:
                 started = time.perf_counter()
@@ -190,7 +194,6 @@ class ScoringWorker:
                 continue
             finally:
                 correlation_var.reset(token)
-            applied += 1
             batch.writes.update(outcome.writes)
             for e in outcome.events:
                 batch.events.append(e.to_bytes())
@@ -202,7 +205,7 @@ class ScoringWorker:
                 self.waiting[league].append(item.accepted_at.timestamp())
             self.history.extend(outcome.history)
             metrics.INPUTS.labels(item.type, "applied" if outcome.events else "no_change").inc()
-        return applied
+        return len(items)
 
     def _dead_letter(self, record: Record, value: bytes, reason: str, label: str, batch: _Batch) -> None:
         letter = DeadLetter(

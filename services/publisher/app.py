@@ -34,7 +34,7 @@ from services.publisher.recovery import Rebuild, Recovery, kafka_rebuild
 from services.publisher.retry import RetryPolicy
 from services.publisher.routes import leagues, stream, subscriptions
 from services.publisher.runtime import Runtime
-from services.publisher.sensitivity_cache import SensitivityCache
+from services.publisher.league_views import LeagueViews
 from services.publisher.settings import PublisherSettings
 from services.publisher.ssrf import TargetGuard
 from services.publisher.subscription_log import KafkaSubscriptionLog, SubscriptionLog
@@ -78,7 +78,7 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
     guard = TargetGuard(settings.webhook_allow_private_targets, settings.allowlist)
     register = load_trust_register()
     runtime = Runtime(settings, LeagueCache(redis, prefix), event_log, hub, store, guard, admin_sha256, sub_log,
-                      SensitivityCache(register))
+                      LeagueViews(register))
     regions = {code: t.region for code, t in register.items()}
     hold = alerts.HoldDown(settings.alert_hold_updates, settings.alert_hold_seconds)
     recovery = Recovery(event_log, store, sub_log, rebuild or kafka_rebuild(settings, event_log, hold, regions),

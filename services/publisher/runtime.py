@@ -12,7 +12,7 @@ from shared.league_cache import LeagueCache
 from services.publisher.auth import check_bearer
 from services.publisher.event_log import EventLog
 from services.publisher.hub import Hub
-from services.publisher.sensitivity_cache import SensitivityCache
+from services.publisher.league_views import LeagueViews
 from services.publisher.settings import PublisherSettings
 from services.publisher.ssrf import TargetGuard
 from services.publisher.subscription_log import SubscriptionLog
@@ -29,7 +29,7 @@ class Runtime:
     guard: TargetGuard
     admin_sha256: str
     sub_log: SubscriptionLog
-    sensitivity: SensitivityCache
+    views: LeagueViews
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -16,7 +16,7 @@ from shared.methodology.explain import explain_trusts
 
 from services.publisher.errors import NotFound
 from services.publisher.sensitivity import ALTERNATIVES, sensitivity
-from services.publisher.sensitivity_cache import SensitivityCache
+from services.publisher.league_views import LeagueViews
 
 M = get_methodology("nof-2025-26")
 LEAGUE = "ambulance"
@@ -128,7 +128,7 @@ class CountingReadModel:
 
 def test_the_view_is_computed_once_per_league_version():
     snapshot, explanations = read_model(league_inputs(2))
-    model, cache = CountingReadModel(snapshot, explanations), SensitivityCache(REGISTER)
+    model, cache = CountingReadModel(snapshot, explanations), LeagueViews(REGISTER)
 
     async def scenario():
         first = await cache.view(model, LEAGUE, 7)
@@ -141,3 +141,18 @@ def test_the_view_is_computed_once_per_league_version():
             await cache.view(model, "acute", 1)
 
     asyncio.run(scenario())
+
+
+def test_metric_spread_gives_five_numbers_of_the_values_shown():
+    from services.publisher.spread import metric_spread
+
+    snapshot, explanations = read_model(league_inputs(3))
+    spread = {x["metric_id"]: x for x in metric_spread(M, snapshot, explanations, REGISTER)["metrics"]}
+    for metric_id, x in spread.items():
+        shown = sorted(float(line["value"]) for e in explanations.values() for line in e["metrics"]
+                       if line["metric_id"] == metric_id and line["value"] is not None)
+        assert x["trusts"] == len(shown) and (x["min"], x["max"]) == (shown[0], shown[-1])
+        assert x["min"] <= x["q1"] <= x["median"] <= x["q3"] <= x["max"]
+        if len(shown) % 2:
+            assert x["median"] == shown[len(shown) // 2]
+    assert spread, "no metric spread computed"

@@ -32,7 +32,7 @@ from services.publisher.event_log import EventLog, RedisEventLog
 from services.publisher.hub import Hub
 from services.publisher.recovery import Rebuild, Recovery, kafka_rebuild
 from services.publisher.retry import RetryPolicy
-from services.publisher.routes import leagues, stream, subscriptions
+from services.publisher.routes import leagues, pages, stream, subscriptions
 from services.publisher.runtime import Runtime
 from services.publisher.league_views import LeagueViews
 from services.publisher.settings import PublisherSettings
@@ -132,6 +132,7 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
     app.include_router(subscriptions.router)
     app.include_router(stream.router)
     if settings.static_dir.is_dir():
+        app.include_router(pages.router)
         app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
         app.mount("/", StaticFiles(directory=settings.static_dir, html=True), name="dashboard")
     return app

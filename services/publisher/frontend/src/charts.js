@@ -3,7 +3,7 @@
 // palette, and every colour is doubled by a shape, a position or a line, so nothing relies on hue alone.
 import * as Plot from '@observablehq/plot';
 
-export const SEGMENT_COLOURS = { 1: '#007f3b', 2: '#005eb8', 3: '#ffb81c', 4: '#d5281b', 5: '#330072', none: '#768692' };
+export const SEGMENT_COLOURS = { 1: '#007f3b', 2: '#8fd3c1', 3: '#ffb81c', 4: '#c8102e', 5: '#5c2d91', none: '#aeb7bd' };
 const SEGMENT_DOMAIN = ['1', '2', '3', '4', '5', 'none'];
 const MARK_DOMAIN = ['not capped', 'capped (deficit)', 'intensive support'];
 const MARK_SYMBOLS = ['circle', 'triangle', 'square'];

@@ -232,9 +232,7 @@ export async function findTrust(container, { onFilter = null, trusts = null } = 
     const first = results.querySelector('a');
     if (first) location.assign(first.href);
   });
-  const all = trusts ?? await allTrusts();
-  for (const r of [...new Set(all.map((t) => t.region).filter(present))].sort()) region.append(el('option', { value: r }, r));
-  for (const s of [...new Set(all.map((t) => t.subtype).filter(present))].sort()) subtype.append(el('option', { value: s }, s));
+  let all = trusts ?? [];
   const update = () => {
     const filter = { text: input.value.trim().toLowerCase(), region: region.value, subtype: subtype.value };
     onFilter?.(filter);
@@ -247,6 +245,10 @@ export async function findTrust(container, { onFilter = null, trusts = null } = 
     else if (found.length > 8) results.append(el('li', { class: 'trust-meta' }, `and ${found.length - 8} more: narrow the search`));
   };
   for (const c of [input, region, subtype]) c.addEventListener('input', update);
+  all = trusts ?? await allTrusts();
+  for (const r of [...new Set(all.map((t) => t.region).filter(present))].sort()) region.append(el('option', { value: r }, r));
+  for (const s of [...new Set(all.map((t) => t.subtype).filter(present))].sort()) subtype.append(el('option', { value: s }, s));
+  update();
   return { update };
 }
 

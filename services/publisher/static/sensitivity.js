@@ -28,10 +28,12 @@ async function load() {
       ...methods.map((m) => e.ranks?.[m.key] ?? 'unranked'), e.span ?? '—']));
   const chart = chartBlock({
     id: 'sensitivity', title: 'The span of each trust\'s rank across the methods', filename: `nof-${league}-sensitivity`,
-    summary: view.summary, table,
+    summary: 'Each row is a trust, in published rank order; the grey bar spans its best to its worst rank across the '
+      + 'methods, and each shape marks the rank one method gives it. A long bar means the rank depends on the method.',
+    table,
     draw: (width) => rankSpans(entries, methods, { width, label: `Span of ranks per trust in ${name} across ${methods.length} methods` }),
   });
-  $('page-body').replaceChildren(
+  $('page-body').replaceChildren(...[
     el('p', { class: 'nhsuk-body-l', id: 'sensitivity-sentence' }, view.summary),
     chart,
     el('h2', { class: 'nhsuk-heading-m' }, 'The methods compared'), methodsList(methods),
@@ -40,7 +42,7 @@ async function load() {
       ? el('div', { class: 'nhsuk-warning-callout' }, el('h3', { class: 'nhsuk-warning-callout__label' }, 'Important'),
         el('p', {}, 'Scored again from the values shown (2 decimal places), the published method does not give every trust its published rank; the published rank is included in each span.'))
       : null,
-  );
+  ].filter(Boolean));
 }
 
 load().catch((err) => $('page-body').replaceChildren(el('p', { class: 'error' }, `Could not load the sensitivity view: ${err.message}`)));

@@ -18,6 +18,12 @@ function markOf(entry) {
 }
 
 function finish(svg, label) {
+  // The chart is one image with one label (the page gives its data as text): Plot's labels on the groups
+  // inside would be ARIA on elements without a role.
+  for (const inner of svg.querySelectorAll('[aria-label], [aria-description]')) {
+    inner.removeAttribute('aria-label');
+    inner.removeAttribute('aria-description');
+  }
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', label);
   svg.setAttribute('focusable', 'false');

@@ -133,7 +133,7 @@ export function rankSpans(entries, methods, { width = 640, label = 'Rank spans' 
 
 // Plot returns a <figure> when it draws a legend: the label goes on the SVG that holds the marks.
 function figureOf(node, label) {
-  const svg = node.tagName.toLowerCase() === 'svg' ? node : node.querySelector('svg:last-of-type') ?? node.querySelector('svg');
+  const svg = node.tagName.toLowerCase() === 'svg' ? node : node.querySelector(':scope > svg') ?? node.querySelector('svg');
   finish(svg, label);
   for (const legendSvg of node.querySelectorAll?.('svg') ?? []) if (legendSvg !== svg) legendSvg.setAttribute('aria-hidden', 'true');
   return node;

@@ -385,7 +385,7 @@ function renderChart(league, snapshot) {
   if (!state.chart || state.chart.league !== league) {
     const block = chartBlock({
       id: 'caterpillar', title: `${leagueName(league)}: average scores with their likely ranges`,
-      summary: '', filename: `nof-${league}-caterpillar`,
+      summary: '', filename: `nof-${league}-caterpillar`, heading: 'h2',
       draw: (width) => caterpillar(state.chart.entries, { cutoffs: state.chart.cutoffs, width,
         label: `Caterpillar chart of ${leagueName(league)}: each trust's average score and likely range` }),
     });

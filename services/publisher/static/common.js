@@ -160,7 +160,7 @@ export function csvText(header, rows) {
  * A chart with its heading, a summary sentence, PNG and SVG downloads, and (optionally) its data as a table
  * in a details element. ``draw(width)`` returns the chart node; it is drawn again when the width changes.
  */
-export function chartBlock({ id, title, summary, filename, draw, table = null }) {
+export function chartBlock({ id, title, summary, filename, draw, table = null, heading = 'h3' }) {
   const holder = el('div', { class: 'chart', id: `${id}-chart` });
   const svgOf = () => holder.querySelector('svg[role="img"]') ?? holder.querySelector('svg');
   const buttons = el('div', { class: 'chart-downloads' },
@@ -175,7 +175,7 @@ export function chartBlock({ id, title, summary, filename, draw, table = null })
     (kind === 'png' ? downloadPng : downloadSvg)(svg, filename);
   });
   const block = el('figure', { class: 'chart-block', id, 'aria-labelledby': `${id}-title` },
-    el('figcaption', {}, el('h3', { class: 'nhsuk-heading-s', id: `${id}-title` }, title),
+    el('figcaption', {}, el(heading, { class: 'nhsuk-heading-s', id: `${id}-title` }, title),
       el('p', { class: 'chart-summary', id: `${id}-summary` }, summary)),
     holder, buttons,
     table ? el('details', { class: 'nhsuk-details' },

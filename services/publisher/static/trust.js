@@ -112,9 +112,8 @@ function describeGroup(group) {
   }
   const causeList = [...causes].map(([text, n]) => (n > 1 ? `${text} (${n})` : text));
   const shown = causeList.slice(0, 3).join('; ') + (causeList.length > 3 ? `; and ${causeList.length - 3} other causes` : '');
-  const when = group.items.length > 1 && group.end !== group.start
-    ? `${fmtDateTime(new Date(group.start).toISOString())} to ${fmtDateTime(new Date(group.end).toISOString())}`
-    : fmtDateTime(group.items[0].at);
+  const [from, to] = [group.start, group.end].map((t) => fmtDateTime(new Date(t).toISOString()));
+  const when = from === to ? from : `${from} to ${to}`;
   return el('li', { class: 'change-line' }, el('strong', {}, when), ': ', parts.join(', '), el('br', {}),
     el('span', { class: 'change-cause' }, shown));
 }

@@ -96,7 +96,7 @@ export function history(points, { width = 640, label = 'History chart' } = {}) {
   const svg = Plot.plot({
     width, height: 260, marginLeft: 44, marginRight: 20,
     style: { fontSize: '14px', color: TEXT, background: 'transparent' },
-    x: { type: 'time', label: 'When', ticks: Math.max(2, Math.floor(width / 140)) },
+    x: { type: 'time', label: 'When', ticks: Math.max(2, Math.floor(width / 140)), domain: timeDomain(data) },
     y: { label: '↑ Average score (1 best, 4 worst)', reverse: true, domain: [4, 1] },
     color: { domain: SEGMENT_DOMAIN, range: SEGMENT_DOMAIN.map((k) => SEGMENT_COLOURS[k]) },
     marks: [
@@ -107,6 +107,14 @@ export function history(points, { width = 640, label = 'History chart' } = {}) {
     ],
   });
   return figureOf(svg, label);
+}
+
+// One point still gets a readable axis: an hour either side of it.
+function timeDomain(data) {
+  const times = data.map((d) => d.t.getTime());
+  const lo = Math.min(...times); const hi = Math.max(...times);
+  const pad = hi - lo < 60000 ? 3600000 : 0;
+  return [new Date(lo - pad), new Date(hi + pad)];
 }
 
 /** Each trust's span of ranks across the methods: a line from lowest to highest, one shape per method. */

@@ -121,3 +121,18 @@ def test_the_chart_downloads(page: Page, kind: str):
     data = caught.value.path().read_bytes()
     assert caught.value.suggested_filename == f"nof-ambulance-caterpillar.{kind}"
     assert data.startswith(b"<svg") if kind == "svg" else data.startswith(b"\x89PNG")
+
+
+def test_the_caterpillar_chart_moves_as_changes_arrive(page: Page, twin, push):
+    from tests.unit.dashboard.test_dashboard import rx6_falls_to_segment_4
+
+    open_league(page, "ambulance")
+    titles = page.locator("#caterpillar svg[role=img] title")
+    expect(titles.filter(has_text="RX6: average 2.17")).to_have_count(1)
+    snapshot, events = rx6_falls_to_segment_4(twin)
+
+    push("ambulance", snapshot=snapshot, events=events)
+
+    expect(titles.filter(has_text="RX6: average 2.75 (likely 2.50–3.00), segment 4")).to_have_count(1)
+    expect(titles.filter(has_text="RX6: average 2.17")).to_have_count(0)
+    expect(page.locator("#caterpillar-summary")).to_contain_text("of 9 trusts have a likely range that overlaps")

@@ -21,7 +21,7 @@ from tests.e2e.dashboard_support import (
 from tests.support.accessibility import axe_violations, no_scroll_overflow
 
 TABLE = "acute"  # the largest league the demo baseline fills
-PROBE, PROBE_METRIC = "E2E-PROBE", "PRV-AMB-C1"
+PROBE_METRIC = "PRV-AMB-C1"
 
 
 def ranked_trust(snapshot: dict) -> str:
@@ -81,37 +81,40 @@ def test_league_trust_and_sensitivity_pages_render_with_data_and_pass_axe():
             assert not errors, f"the pages raised script errors: {errors}"
 
 
-def register_probe_trust() -> None:
-    """An ambulance trust that reports one metric, so one observation moves its whole likely range."""
+def register_probe_trust() -> str:
+    """A new ambulance trust that will report one metric, so one observation moves its whole likely range
+    (new each run: other tests may give an existing trust more metrics)."""
+    code = f"E2E-{uuid.uuid4().hex[:8].upper()}"
     answer = httpx.post(f"{INGEST}/v1/trusts", headers={"Authorization": f"Bearer {ingest_key()}"}, timeout=10,
-                        json={"trust_code": PROBE, "trust_name": "END TO END PROBE AMBULANCE TRUST",
+                        json={"trust_code": code, "trust_name": "END TO END PROBE AMBULANCE TRUST",
                               "trust_type": "Ambulance trust", "trust_subtype": "Ambulance", "region": "London"})
     assert answer.status_code == 202, answer.text
-    wait_for(lambda: explanation(PROBE), 60, f"{PROBE} to be registered")
+    wait_for(lambda: explanation(code), 60, f"{code} to be registered")
+    return code
 
 
-def probe_observation(goal: str, period: str) -> dict:
+def probe_observation(code: str, goal: str, period: str) -> dict:
     value = extreme(goal, "lower", "minutes", [])  # past every peer's Category 1 mean response time
-    return {"trust_code": PROBE, "metric_id": PROBE_METRIC, "period": period, "value": value,
+    return {"trust_code": code, "metric_id": PROBE_METRIC, "period": period, "value": value,
             "observation_id": f"e2e-probe-{uuid.uuid4().hex[:12]}"}
 
 
 def test_a_segment_move_beyond_the_likely_range_is_labelled_within_seconds():
     """With one metric, the probe's likely range is a point: worst to best moves it wholly past the old one."""
     settled_league(LEAGUE)
-    register_probe_trust()
-    period = next_period(metric_lines(explanation(PROBE)))
-    post_observations([probe_observation("worst", period)])
-    wait_for(lambda: True if (explanation(PROBE) or {}).get("result", {}).get("segment") == 4 else None, 60,
-             f"{PROBE} to reach segment 4")
+    probe = register_probe_trust()
+    period = next_period(metric_lines(explanation(probe)))
+    post_observations([probe_observation(probe, "worst", period)])
+    wait_for(lambda: True if (explanation(probe) or {}).get("result", {}).get("segment") == 4 else None, 60,
+             f"{probe} to reach segment 4")
     later = next_period([{"period": period}])
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(f"{PUBLISHER}/#{LEAGUE}")
         expect(page.locator(".connection")).to_have_attribute("data-state", "live", timeout=15_000)
         sent = time.monotonic()
-        post_observations([probe_observation("best", later)])
-        labelled = page.locator(f'#feed-list li[data-trust="{PROBE}"]').first
+        post_observations([probe_observation(probe, "best", later)])
+        labelled = page.locator(f'#feed-list li[data-trust="{probe}"]').first
         expect(labelled).to_contain_text("segment improved", timeout=30_000)
         expect(labelled).to_have_attribute("data-uncertainty", "beyond", timeout=10_000)
         expect(labelled).to_contain_text("beyond the likely range")

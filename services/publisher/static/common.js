@@ -189,7 +189,10 @@ export function chartBlock({ id, title, summary, filename, draw, table = null, h
     try {
       holder.replaceChildren(draw(width));
       const svg = svgOf();
-      if (svg) svg.setAttribute('aria-describedby', `${id}-summary`);
+      if (svg) {  // reachable from the keyboard: focus reads its label and the summary sentence
+        svg.setAttribute('aria-describedby', `${id}-summary`);
+        svg.setAttribute('tabindex', '0');
+      }
     } catch (err) {
       holder.replaceChildren(el('p', { class: 'error' }, `The chart could not be drawn: ${err.message}`));
     }

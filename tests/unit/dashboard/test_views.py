@@ -136,3 +136,16 @@ def test_the_caterpillar_chart_moves_as_changes_arrive(page: Page, twin, push):
     expect(titles.filter(has_text="RX6: average 2.75 (likely 2.50–3.00), segment 4")).to_have_count(1)
     expect(titles.filter(has_text="RX6: average 2.17")).to_have_count(0)
     expect(page.locator("#caterpillar-summary")).to_contain_text("of 9 trusts have a likely range that overlaps")
+
+
+def test_each_chart_is_reached_from_the_keyboard_and_described_in_words(page: Page):
+    page.goto(PAGES["trust"])
+    expect(page.locator(READY["trust"])).to_be_visible()
+    for chart in ("spine", "history"):
+        svg = page.locator(f"#{chart} svg[role=img]")
+        svg.focus()
+        expect(svg).to_be_focused()
+        expect(svg).to_have_attribute("tabindex", "0")
+        expect(svg).to_have_attribute("aria-describedby", f"{chart}-summary")
+        assert svg.get_attribute("aria-label")
+        assert page.locator(f"#{chart}-summary").inner_text().strip()

@@ -6,6 +6,16 @@
 # (docker-compose.yml and deploy/k8s/ say which).
 
 ARG PYTHON_IMAGE=python:3.11-slim
+ARG NODE_IMAGE=node:20-slim
+
+# The dashboard's front-end assets (the NHS design system's styles, the charts), from package-lock.json.
+FROM ${NODE_IMAGE} AS dashboard
+WORKDIR /src/services/publisher/frontend
+COPY services/publisher/frontend/package.json services/publisher/frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY services/publisher/frontend/build.mjs ./
+COPY services/publisher/frontend/src ./src
+RUN node build.mjs
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
@@ -25,6 +35,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 COPY shared ./shared
 COPY services ./services
+COPY --from=dashboard /src/services/publisher/static/build ./services/publisher/static/build
 COPY nof ./nof
 RUN pip install -c requirements.lock . \
  && pip check

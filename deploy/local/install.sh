@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the project needs on this machine, skipping what is already in place:
 # the virtual environment (exact versions from requirements.lock), the Kafka jars, redis-server,
-# and (with --browser) Debian's Chromium for the dashboard's browser tests.
+# the dashboard's front-end assets (npm, from package-lock.json), and (with --browser) Debian's Chromium for the dashboard's browser tests.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -27,7 +27,19 @@ install_browser() {
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || fail "apt-get install chromium failed"
 }
 
+# The dashboard's front-end packages (exact versions from its package-lock.json) and the assets built from them.
+install_dashboard() {
+  local web="$ROOT/services/publisher/frontend" stamp
+  stamp="$(cat "$web/package-lock.json" "$web/build.mjs" "$web"/src/* | sha256sum | cut -c1-16)"
+  if [ -f "$ROOT/services/publisher/static/build/charts.js" ] && [ "$(cat "$web/node_modules/.stamp" 2>/dev/null)" = "$stamp" ]; then return 0; fi
+  command -v npm >/dev/null || fail "node and npm are required to build the dashboard (Debian: apt-get install nodejs npm)"
+  say "dashboard: installing the locked front-end packages and building its assets"
+  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && node build.mjs >/dev/null) || fail "building the dashboard failed (see above)"
+  echo "$stamp" > "$web/node_modules/.stamp"
+}
+
 install_venv
+install_dashboard
 bash "$ROOT/deploy/local/kafka.sh" install
 bash "$ROOT/deploy/local/redis.sh" install
 [ "${1:-}" = "--browser" ] && install_browser

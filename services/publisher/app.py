@@ -32,8 +32,9 @@ from services.publisher.event_log import EventLog, RedisEventLog
 from services.publisher.hub import Hub
 from services.publisher.recovery import Rebuild, Recovery, kafka_rebuild
 from services.publisher.retry import RetryPolicy
-from services.publisher.routes import leagues, stream, subscriptions
+from services.publisher.routes import leagues, pages, stream, subscriptions
 from services.publisher.runtime import Runtime
+from services.publisher.league_views import LeagueViews
 from services.publisher.settings import PublisherSettings
 from services.publisher.ssrf import TargetGuard
 from services.publisher.subscription_log import KafkaSubscriptionLog, SubscriptionLog
@@ -75,8 +76,10 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
     sub_log = sub_log or KafkaSubscriptionLog(settings)
     hub = Hub(event_log, settings.ring_size)
     guard = TargetGuard(settings.webhook_allow_private_targets, settings.allowlist)
-    runtime = Runtime(settings, LeagueCache(redis, prefix), event_log, hub, store, guard, admin_sha256, sub_log)
-    regions = {code: t.region for code, t in load_trust_register().items()}
+    register = load_trust_register()
+    runtime = Runtime(settings, LeagueCache(redis, prefix), event_log, hub, store, guard, admin_sha256, sub_log,
+                      LeagueViews(register))
+    regions = {code: t.region for code, t in register.items()}
     hold = alerts.HoldDown(settings.alert_hold_updates, settings.alert_hold_seconds)
     recovery = Recovery(event_log, store, sub_log, rebuild or kafka_rebuild(settings, event_log, hold, regions),
                         recover=settings.consume)
@@ -129,6 +132,7 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
     app.include_router(subscriptions.router)
     app.include_router(stream.router)
     if settings.static_dir.is_dir():
+        app.include_router(pages.router)
         app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
         app.mount("/", StaticFiles(directory=settings.static_dir, html=True), name="dashboard")
     return app

@@ -13,6 +13,7 @@ from shared.league_cache import LeagueCache
 from services.publisher.auth import check_bearer
 from services.publisher.event_log import EventLog
 from services.publisher.hub import Hub
+from services.publisher.league_views import LeagueViews
 from services.publisher.settings import PublisherSettings
 from services.publisher.ssrf import TargetGuard
 from services.publisher.subscription_log import SubscriptionLog
@@ -29,6 +30,7 @@ class Runtime:
     guard: TargetGuard
     admin_sha256: str
     sub_log: SubscriptionLog
+    views: LeagueViews
 
 
 def get_runtime(request: Request) -> Runtime:

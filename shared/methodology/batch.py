@@ -10,11 +10,11 @@ from fractions import Fraction
 from typing import Iterable, Mapping
 
 from .assemble import TrustCore, league_result
+from .averaging import average_hundredths
 from .catalogue import BY_TRUST_TYPE
 from .inputs import TrustInfo
 from .ranking import competition_ranks
 from .results import Results
-from .rounding import half_up_hundredths
 from .scoring import score_group
 from .segments import in_deficit, league_cuts, segment_state
 from .store import InputStore
@@ -43,11 +43,7 @@ def metric_scores(m: Methodology, store: InputStore) -> dict[str, dict[str, Frac
 def compute_cores(m: Methodology, store: InputStore) -> dict[str, tuple[list[TrustCore], object]]:
     """League slug -> (trust cores, segment cut-offs), from scratch (§2-§6)."""
     scores = metric_scores(m, store)
-    averages = {
-        code: half_up_hundredths(sum(s.values()) / len(s))
-        if len(s) >= m.min_scored_metrics else None
-        for code, s in scores.items()
-    }
+    averages = {code: average_hundredths(m, s) for code, s in scores.items()}
     by_league: dict[str, list[TrustInfo]] = {}
     for info in store.trusts.values():
         by_league.setdefault(info.league, []).append(info)

@@ -16,6 +16,7 @@ from typing import Iterable, Mapping
 from .assemble import TrustCore, league_of_entries, trust_result
 from .catalogue import BY_TRUST_TYPE, MetricDefinition
 from .engine_state import Pass, TrustState
+from .errors import InvalidInput
 from .explain import Explanation, Positions, SortedPeers, explain_trusts
 from .groups import MetricGroup
 from .inputs import FinanceStatus, Observation, Retraction, TrustInfo
@@ -25,7 +26,7 @@ from .segments import in_deficit, segment_state
 from .standings import Standings
 from .store import FlagChanged, InputStore, ValueChanged
 from .uncertainty import rank_range
-from .versions import ALL_LEAGUES_KEY, QUARTILE, RANK_LINEAR, Methodology
+from .versions import ALL_LEAGUES_KEY, PER_METRIC, QUARTILE, RANK_LINEAR, Methodology
 
 
 class IncrementalEngine:
@@ -41,6 +42,9 @@ class IncrementalEngine:
 
     def __init__(self, m: Methodology, trusts: Mapping[str, TrustInfo],
                  inputs: Iterable = ()) -> None:
+        if m.weighting != PER_METRIC:  # its running tallies average per metric (§3)
+            raise InvalidInput("weighting", f"the incremental engine averages per metric; "
+                                            f"{m.weighting!r} is scored by the batch path only")
         self.methodology = m
         self._store = InputStore(m, {})
         self._trusts: dict[str, TrustState] = {}

@@ -14,12 +14,17 @@ from .nof_catalogue import icb_metrics_2026_27, provider_metrics_2025_26
 
 RANK_LINEAR, MIN_MAX, PERCENT_RANK = "rank-linear", "min-max", "percent-rank"
 FIXED, QUARTILE = "fixed", "quartile"
+PER_METRIC, PER_DOMAIN = "per-metric", "per-domain"
 ALL_LEAGUES_KEY = "all"
 
 
 @dataclass(frozen=True)
 class Methodology:
     """One methodology version. Every computed result records ``version``.
+
+    ``weighting`` is how the average weighs metric scores: equally per metric (the published
+    rule, §3) or equally per domain (the mean of each domain's mean; an alternative for the
+    sensitivity view, scored by the batch path only).
 
     Parameter labels (METHODOLOGY): mapping [A], min_peers [A], min_scored_metrics [A],
     fixed thresholds [D], financial cap 3 [V], segment 5 [V], bootstrap [A].
@@ -32,6 +37,7 @@ class Methodology:
     min_peers: int = 2
     min_scored_metrics: int = 1
     segment_strategy: str = FIXED
+    weighting: str = PER_METRIC
     thresholds: tuple[Decimal, Decimal, Decimal] = (
         Decimal("2.10"), Decimal("2.35"), Decimal("2.70"))
     financial_cap: int | None = 3
@@ -48,6 +54,8 @@ class Methodology:
             raise InvalidInput("mapping", f"unknown mapping {self.mapping!r}")
         if self.segment_strategy not in (FIXED, QUARTILE):
             raise InvalidInput("segment_strategy", "must be fixed or quartile")
+        if self.weighting not in (PER_METRIC, PER_DOMAIN):
+            raise InvalidInput("weighting", f"must be {PER_METRIC} or {PER_DOMAIN}, not {self.weighting!r}")
         if self.min_peers < 2:
             raise InvalidInput("min_peers", "a ranked score needs at least 2 peers")
         if self.min_scored_metrics < 1:

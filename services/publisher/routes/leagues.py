@@ -1,4 +1,5 @@
-"""Read API over the Redis league-table read model: leagues, one league's table (with ETag), one trust."""
+"""Read API over the Redis league-table read model: leagues, one league's table (with ETag) and its
+sensitivity to the method, one trust."""
 
 from __future__ import annotations
 
@@ -52,6 +53,37 @@ async def league(league: str, rt: RuntimeDep,
         raise NotFound(f"league {league!r} has no table yet")
     headers["ETag"] = etag(league, int(snapshot.get("version", versions[league])))
     return Response(json.dumps(snapshot, separators=(",", ":")), media_type="application/json", headers=headers)
+
+
+async def _league_view(rt, league: str, kind: str, if_none_match: str | None) -> Response:
+    versions = await rt.cache.versions()
+    if league not in versions:
+        raise NotFound(f"unknown league {league!r}; known: {sorted(set(KNOWN_LEAGUES) | set(versions))}")
+    headers = {"ETag": etag(f"{league}-{kind}", versions[league]), "Cache-Control": "no-cache"}
+    if _etag_matches(if_none_match, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    view = await rt.views.view(rt.cache, league, versions[league], kind)
+    headers["ETag"] = etag(f"{league}-{kind}", int(view.get("version") or 0))
+    return Response(json.dumps(view, separators=(",", ":")), media_type="application/json", headers=headers)
+
+
+@router.get("/leagues/{league}/sensitivity",
+            summary="Each trust's rank under the published method and under alternatives, with the span of ranks",
+            responses={304: {"description": "Not modified (If-None-Match matched the ETag)"},
+                       404: {"description": "Unknown league"}})
+async def sensitivity(league: str, rt: RuntimeDep,
+                      if_none_match: Annotated[str | None, Header()] = None) -> Response:
+    """Computed from the read model by the batch methodology, once per league version (docs/PUBLISHER.md)."""
+    return await _league_view(rt, league, "sensitivity", if_none_match)
+
+
+@router.get("/leagues/{league}/metrics",
+            summary="Each metric's spread across the league's trusts: lowest, quartiles, median, highest",
+            responses={304: {"description": "Not modified (If-None-Match matched the ETag)"},
+                       404: {"description": "Unknown league"}})
+async def metrics(league: str, rt: RuntimeDep,
+                  if_none_match: Annotated[str | None, Header()] = None) -> Response:
+    return await _league_view(rt, league, "metrics", if_none_match)
 
 
 @router.get("/trusts/{code}", summary="One trust's explanation with its recent segment and rank history",

@@ -1,25 +1,21 @@
-// NOF live dashboard: league tabs, a sortable table, a trust drill-down and a feed of segment moves,
-// kept current over Server-Sent Events without reloading. Plain ES module, no dependencies.
+// NOF live dashboard, the league page: league tabs, a caterpillar chart, a sortable table, "Find a trust" and a
+// feed of segment moves, kept current over Server-Sent Events without reloading. Trust names link to trust pages.
+import {
+  $, causeText, chartBlock, csvText, displayName, distanceText, download, el, findTrust, fmtTime,
+  isObj, knownLeagues, leagueName, matches, present, segClass, segmentBadge, srOnly, withRange,
+} from './common.js';
+import { caterpillar } from './build/charts.js';
 
-const LEAGUE_NAMES = {
-  acute: 'Acute trusts',
-  'mental-health-community': 'Mental health and community trusts',
-  ambulance: 'Ambulance trusts',
-};
-const FALLBACK_LEAGUES = Object.keys(LEAGUE_NAMES);
-const STREAM_TYPES = 'segment.changed,rank.changed,assessment.changed';
+const STREAM_TYPES = 'segment.changed,rank.changed,assessment.changed,segment.worsened,segment.improved';
 const EVENT_TYPES = ['segment.changed', 'rank.changed', 'assessment.changed',
   'segment.worsened', 'segment.improved', 'overflow', 'gap'];
 const EVENT_PREFIXES = ['', 'uk.nhs.nof.'];  // types are matched by suffix; these are only for listeners
-const CAUSE_WORDS = { observation: 'data', finance: 'finance (deficit) status',
-  intensive_support: 'intensive support decision', trust: 'register entry' };
 const SORT_LABELS = { rank: 'rank', trust_name: 'trust', segment: 'segment', average: 'average score',
   unadjusted_rank: 'unadjusted rank', completeness: 'metrics scored',
   distance_to_next_segment: 'distance to next segment' };
 const TEXT_KEYS = new Set(['trust_name']);
 const RECONCILE_DELAY_MS = 250;
-const UPPER_WORDS = new Set(['NHS', 'UK', 'ICB']);
-const SMALL_WORDS = new Set(['and', 'of', 'the', 'for', 'in', 'on']);
+const FIXED_CUTOFFS = ['2.10', '2.35', '2.70'];
 
 const state = {
   leagues: [], league: null,
@@ -29,60 +25,9 @@ const state = {
   sort: { key: 'rank', dir: 'ascending' },
   source: null, opened: false, useTypes: true, resumeFrom: null,
   seen: [], feedKeys: new Map(), flash: new Set(),
-  reconcileTimer: null, dialogTrust: null,
+  reconcileTimer: null, filter: { text: '', region: '', subtype: '' }, chart: null,
+  feed: new Map(),        // move key -> its feed item
 };
-
-const $ = (id) => document.getElementById(id);
-
-// ---------- small DOM and formatting helpers ----------
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value !== null && value !== undefined && value !== false) node.setAttribute(name, String(value));
-  }
-  node.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
-  return node;
-}
-
-const srOnly = (text) => el('span', { class: 'visually-hidden' }, text);
-const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-const present = (v) => v !== null && v !== undefined && v !== '';
-const leagueName = (slug) => LEAGUE_NAMES[slug] ?? slug;
-const segClass = (seg) => (present(seg) ? `seg-${seg}` : 'seg-none');
-
-function withRange(value, range, missing = '—') {
-  if (!present(value)) return missing;
-  return Array.isArray(range) && range.length === 2 ? `${value} (${range[0]}–${range[1]})` : String(value);
-}
-
-function fmtValue(v) {
-  if (v === null || v === undefined) return '—';
-  if (Array.isArray(v)) return v.every((x) => !isObj(x)) ? v.join(', ') : JSON.stringify(v);
-  if (isObj(v)) return JSON.stringify(v);
-  if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  return String(v);
-}
-
-function fmtTime(iso) {
-  const d = iso ? new Date(iso) : new Date();
-  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleTimeString('en-GB');
-}
-
-// The trust register spells names in capitals: show them in title case, keeping "NHS".
-function displayName(name) {
-  if (!name || name !== name.toUpperCase()) return name;
-  return name.toLowerCase().split(' ').map((w, i) => {
-    if (UPPER_WORDS.has(w.toUpperCase())) return w.toUpperCase();
-    return i > 0 && SMALL_WORDS.has(w) ? w : w.charAt(0).toUpperCase() + w.slice(1);
-  }).join(' ');
-}
-
-function segmentBadge(seg) {
-  const label = present(seg) ? String(seg) : 'none';
-  const extra = seg === 5 ? ' intensive support' : present(seg) ? '' : ' (unsegmented)';
-  return el('span', { class: `seg-badge ${segClass(seg)}` }, srOnly('Segment '), label, extra);
-}
 
 // ---------- league table ----------
 
@@ -130,9 +75,9 @@ function segmentCell(entry) {
 }
 
 function trustCell(entry) {
-  const button = el('button', { type: 'button', class: 'trust-link', 'data-trust': entry.trust_code,
-    'aria-haspopup': 'dialog' }, displayName(entry.trust_name) ?? entry.trust_code);
-  return el('th', { scope: 'row', class: 'trust-cell' }, button,
+  const link = el('a', { class: 'trust-link', 'data-trust': entry.trust_code,
+    href: `/trusts/${encodeURIComponent(entry.trust_code)}` }, displayName(entry.trust_name) ?? entry.trust_code);
+  return el('th', { scope: 'row', class: 'trust-cell' }, link,
     el('span', { class: 'trust-code' }, [entry.trust_code, entry.subtype, entry.region].filter(present).join(' · ')));
 }
 
@@ -146,13 +91,13 @@ function renderRow(entry, move) {
   el('td', { class: 'average-cell num' }, withRange(entry.average, entry.average_range)),
   el('td', { class: 'num' }, entry.unadjusted_rank ?? '—'),
   el('td', { class: 'completeness-cell' }, completeness),
-  el('td', { class: 'num' }, entry.distance_to_next_segment ?? '—'));
+  el('td', { class: present(entry.distance_to_next_segment) ? 'num distance-cell' : 'distance-cell' }, distanceText(entry)));
 }
 
 function renderTable() {
   const league = state.league;
   const snapshot = state.tables.get(league)?.snapshot;
-  const focused = document.activeElement?.closest?.('#league-rows [data-trust]')?.dataset.trust;
+  const focused = document.activeElement?.closest?.('#league-rows a[data-trust]')?.dataset.trust;
   const { key, dir } = state.sort;
   $('league-caption').textContent = `${leagueName(league)}: league table, sorted by ${SORT_LABELS[key]} (${dir})`;
   for (const th of document.querySelectorAll('#league-table thead th')) {
@@ -160,13 +105,15 @@ function renderTable() {
   }
   if (!snapshot) return;
   const moves = state.moves.get(league) ?? new Map();
-  $('league-rows').replaceChildren(...sortedEntries(snapshot.entries ?? [])
-    .map((e) => renderRow(e, moves.get(e.trust_code))));
+  const shown = sortedEntries(snapshot.entries ?? []).filter((e) => matches(e, state.filter));
+  $('league-rows').replaceChildren(...shown.map((e) => renderRow(e, moves.get(e.trust_code))));
+  if (!shown.length) $('league-rows').replaceChildren(el('tr', {}, el('td', { colspan: 7 }, 'No trust in this league matches the search.')));
   $('league-meta').textContent = [`${(snapshot.entries ?? []).length} trusts`,
     present(snapshot.version) ? `version ${snapshot.version}` : null,
     snapshot.methodology_version ? `methodology ${snapshot.methodology_version}` : null,
     snapshot.updated_at ? `updated ${fmtTime(snapshot.updated_at)}` : null].filter(Boolean).join(' · ');
-  if (focused) document.querySelector(`#league-rows button[data-trust="${CSS.escape(focused)}"]`)?.focus();
+  if (focused) document.querySelector(`#league-rows a[data-trust="${CSS.escape(focused)}"]`)?.focus();
+  renderChart(league, snapshot);
 }
 
 function onSortClick(event) {
@@ -337,176 +284,140 @@ function handleChange(league, type, code, data) {
     state.moves.set(league, moves);
     patchEntry(league, code, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
   } else if (type.endsWith('segment.worsened') || type.endsWith('segment.improved')) {
-    if (present(segOf(data.new))) patchEntry(league, code, { segment: segOf(data.new) });
+    const to = 'new_segment' in data ? data.new_segment : segOf(data.new);
+    if (present(to)) patchEntry(league, code, { segment: to });
     addFeedEntry(league, code, data);
   }
   if (league !== state.league) return;
   renderTable();
   scheduleReconcile(league);
-  if (state.dialogTrust === code) loadTrust(code);
 }
 
 // ---------- feed of segment moves ----------
 
 const segOf = (x) => (isObj(x) ? x.segment : x);
+const FEED_WINDOW_MS = 30000;
 
-function causeText(code, cause) {
-  if (!isObj(cause)) return 'cause not given';
-  const what = CAUSE_WORDS[cause.kind] ?? (cause.kind ? String(cause.kind).replaceAll('_', ' ') : 'data');
-  const metric = cause.metric_id ? ` (${cause.metric_id})` : '';
-  const own = cause.own_data ?? (!cause.trust_code || cause.trust_code === code);
-  if (own) return `caused by ${code}'s own ${what}${metric}`;
-  return `caused by another trust's ${what}: ${cause.trust_code}${metric}`;
+// "Beyond the likely range" comes with the publisher's segment alert (beyond_uncertainty); a segment.changed
+// carries both likely ranges, so the page can say it before the alert arrives (the same rule's stand-in).
+function uncertaintyOf(data) {
+  if (typeof data.beyond_uncertainty === 'boolean') return data.beyond_uncertainty;
+  const lo = (r) => (Array.isArray(r) ? Number(r[0]) : NaN);
+  const hi = (r) => (Array.isArray(r) ? Number(r[1]) : NaN);
+  const from = segOf(data.old); const to = segOf(data.new);
+  const oldRange = data.old?.average_range; const newRange = data.new?.average_range;
+  if (!present(from) || !present(to) || from === 5 || to === 5 || !oldRange || !newRange) return null;
+  if (data.old?.average === data.new?.average) return null;  // the cap or segment 5, not the average
+  return to > from ? lo(newRange) > hi(oldRange) : hi(newRange) < lo(oldRange);
+}
+
+function noteText(beyond) {
+  if (beyond === true) return 'Beyond the likely range: the move is larger than the uncertainty in the average.';
+  if (beyond === false) return 'Within the likely range: the move may be down to chance.';
+  return null;
+}
+
+function applyFeedFilter() {
+  const hide = $('hide-within').checked;
+  for (const item of $('feed-list').children) item.hidden = hide && item.dataset.uncertainty === 'within';
 }
 
 function addFeedEntry(league, code, data) {
-  const from = segOf(data.old); const to = segOf(data.new);
+  const alert = 'new_segment' in data || 'old_segment' in data;
+  const from = alert ? data.old_segment : segOf(data.old);
+  const to = alert ? data.new_segment : segOf(data.new);
   const key = `${league}|${code}|${from}|${to}`;
   const now = Date.now();
-  if (now - (state.feedKeys.get(key) ?? -Infinity) < 30000) return;  // an alert repeating its segment.changed
-  state.feedKeys.set(key, now);
+  const beyond = uncertaintyOf(data);
+  const known = state.feed.get(key);
+  if (known && now - known.at < FEED_WINDOW_MS) {  // the alert following its segment.changed: add what it knows
+    if (beyond !== null && (typeof data.beyond_uncertainty === 'boolean' || known.beyond === null)) setNote(known, beyond);
+    return;
+  }
   const entry = state.tables.get(league)?.snapshot?.entries?.find((e) => e.trust_code === code);
   const worse = present(from) && present(to) ? (to > from ? 'worsened' : 'improved') : 'changed';
   const item = el('li', { class: `feed-item ${segClass(to)}`, 'data-trust': code },
     el('p', { class: 'feed-head' }, el('time', { datetime: new Date(now).toISOString() }, fmtTime()),
       ' ', el('span', { class: 'feed-league' }, leagueName(league))),
-    el('p', {}, el('strong', {}, `${displayName(entry?.trust_name) ?? code} (${code})`), `: segment ${worse} `,
-      segmentBadge(from), ' → ', segmentBadge(to)),
+    el('p', {}, el('a', { href: `/trusts/${encodeURIComponent(code)}` }, `${displayName(entry?.trust_name) ?? code} (${code})`),
+      `: segment ${worse} `, segmentBadge(from), ' → ', segmentBadge(to)),
     el('p', { class: 'feed-cause' }, causeText(code, data.cause)),
-    typeof data.exceeds_uncertainty === 'boolean'
-      ? el('p', { class: 'feed-note' }, data.exceeds_uncertainty ? 'The move is beyond the likely range.' : 'The move is within the likely range.')
-      : null);
+    el('p', { class: 'feed-note' }));
+  const record = { at: now, item, beyond: null };
+  state.feed.set(key, record);
+  setNote(record, beyond);
   $('feed-list').prepend(item);
   $('feed-empty').hidden = true;
   while ($('feed-list').children.length > 100) $('feed-list').lastElementChild.remove();
 }
 
-// ---------- trust drill-down ----------
-
-const METRIC_KEYS = ['metric_id', 'id', 'name', 'metric_name', 'domain', 'unit', 'direction', 'provisional', 'role', 'kind', 'periods_received',
-  'value', 'period', 'peers', 'position', 'score', 'status', 'rule'];
-const SHOWN_KEYS = new Set(['trust_code', 'trust_name', 'league', 'version', 'methodology_version', 'result',
-  'metrics', 'breakdown', 'metric_breakdown', 'history', 'segment_rule', 'cap', 'segment5', 'rank_reason',
-  'range_method', 'average_exact', 'rank', 'unadjusted_rank', 'segment', 'raw_segment', 'capped', 'average',
-  'average_range', 'rank_range', 'scored_metrics', 'applicable_metrics', 'distance_to_next_segment',
-  'in_deficit', 'intensive_support', 'metric_scores', 'domain_scores', 'warnings']);
-
-function metricList(data, r) {
-  const raw = data.metrics ?? data.metric_breakdown ?? data.breakdown ?? r.metric_scores ?? [];
-  if (Array.isArray(raw)) return raw.map((m) => (isObj(m) ? m : { value: m }));
-  if (!isObj(raw)) return [];
-  return Object.entries(raw).map(([id, m]) => (isObj(m) ? { metric_id: id, ...m } : { metric_id: id, score: m }));
+function setNote(record, beyond) {
+  record.beyond = beyond;
+  const note = record.item.querySelector('.feed-note');
+  note.replaceChildren(...(noteText(beyond) ? [el('strong', { class: `nhsuk-tag ${beyond ? 'nhsuk-tag--red' : 'nhsuk-tag--grey'}` },
+    beyond ? 'beyond the likely range' : 'within the likely range'), ' ', noteText(beyond).split(': ')[1]] : []));
+  record.item.dataset.uncertainty = beyond === true ? 'beyond' : beyond === false ? 'within' : 'unknown';
+  applyFeedFilter();
 }
 
-function metricRow(m) {
-  const id = m.metric_id ?? m.id ?? '';
-  const extras = Object.entries(m).filter(([k, v]) => !METRIC_KEYS.includes(k) && present(v) && typeof v !== 'boolean');
-  return el('tr', { 'data-metric': id },
-    el('th', { scope: 'row' }, el('span', { class: 'metric-id' }, id), ' ', m.name ?? m.metric_name ?? '',
-      m.provisional ? el('span', { class: 'badge' }, 'provisional') : null,
-      m.direction ? el('span', { class: 'metric-dir' }, ` (${m.direction} is better)`) : null),
-    el('td', {}, m.domain ?? '—'),
-    el('td', { class: 'num' }, present(m.value) ? `${m.value}${m.unit ? ` ${m.unit}` : ''}` : '—',
-      m.period ? el('span', { class: 'metric-period' }, ` ${m.period}`) : null),
-    el('td', { class: 'num' }, m.peers ?? '—'),
-    el('td', { class: 'num' }, m.position ?? '—'),
-    el('td', { class: 'num score' }, m.score ?? '—'),
-    el('td', {}, m.status ?? '', m.rule ? el('span', { class: 'metric-rule' }, m.rule) : null,
-      extras.map(([k, v]) => el('span', { class: 'metric-extra' }, `${k.replaceAll('_', ' ')}: ${fmtValue(v)}`))));
-}
+// ---------- the caterpillar chart ----------
 
-function metricsTable(metrics) {
-  if (!metrics.length) return el('p', {}, 'No metric breakdown available.');
-  const head = ['Metric', 'Domain', 'Value', 'Peers', 'Position', 'Score', 'How it was scored'];
-  return el('div', { class: 'table-scroll' }, el('table', { class: 'metrics-table' },
-    el('caption', {}, 'Metric breakdown (scores: 1.00 best to 4.00 worst)'),
-    el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col' }, h)))),
-    el('tbody', {}, metrics.map(metricRow))));
-}
-
-function definitionList(pairs) {
-  return el('dl', { class: 'facts' }, pairs.filter(([, v]) => v !== undefined)
-    .map(([k, v]) => [el('dt', {}, k), el('dd', {}, v instanceof Node ? v : fmtValue(v))]));
-}
-
-function summary(data, r) {
-  const seg = el('span', {}, segmentBadge(r.segment), r.capped ? [' ', el('span', { class: 'badge badge-capped' }, 'capped (deficit)')] : null);
-  return definitionList([
-    ['Segment', seg], ['Raw segment (before adjustments)', r.raw_segment],
-    ['Average score (likely range)', withRange(r.average, r.average_range)],
-    ['Rank (likely range)', withRange(r.rank, r.rank_range, 'unranked')],
-    ['Unadjusted rank (by average alone)', r.unadjusted_rank],
-    ['Metrics scored', present(r.applicable_metrics) ? `${r.scored_metrics}/${r.applicable_metrics}` : undefined],
-    ['Distance to the next better segment', r.distance_to_next_segment],
-    ['In financial deficit', r.in_deficit === null ? 'unknown' : r.in_deficit],
-    ['Intensive support', r.intensive_support],
-  ]);
-}
-
-function reasons(data) {
-  return definitionList([['Segment', data.segment_rule], ['Financial cap', data.cap],
-    ['Segment 5', data.segment5], ['Rank', data.rank_reason], ['Likely ranges', data.range_method]]);
-}
-
-function historyList(history) {
-  if (!Array.isArray(history) || !history.length) return el('p', {}, 'No recent segment or rank changes.');
-  const describe = (h) => {
-    const field = String(h.type ?? '').includes('rank') ? 'rank' : 'segment';
-    const pick = (x) => (isObj(x) ? x[field] ?? fmtValue(x) : fmtValue(x));
-    return `${String(h.type ?? 'change').replaceAll('_', ' ')}: ${pick(h.old)} → ${pick(h.new)}`;
-  };
-  return el('ol', { class: 'history' }, history.map((h) => el('li', {},
-    isObj(h) ? [h.at ? el('time', { datetime: h.at }, `${fmtTime(h.at)} `) : null, describe(h),
-      present(h.league_version) ? ` (version ${h.league_version})` : ''] : fmtValue(h))));
-}
-
-function renderExplanation(data) {
-  const r = { ...data, ...(isObj(data.result) ? data.result : {}) };
-  const other = Object.entries(data).filter(([k]) => !SHOWN_KEYS.has(k));
-  const extraResult = isObj(data.result) ? Object.entries(data.result).filter(([k]) => !SHOWN_KEYS.has(k) && !['trust_code', 'trust_name', 'league'].includes(k)) : [];
-  const domains = isObj(r.domain_scores) && Object.keys(r.domain_scores).length
-    ? [el('h3', {}, 'Domain scores (context only)'), definitionList(Object.entries(r.domain_scores))] : [];
-  const warnings = Array.isArray(r.warnings) && r.warnings.length
-    ? [el('h3', {}, 'Warnings'), el('ul', {}, r.warnings.map((w) => el('li', {}, fmtValue(w))))] : [];
-  const rest = [...other, ...extraResult];
-  return [
-    el('p', { class: 'dialog-sub' }, [leagueName(data.league ?? r.league), data.methodology_version ? `methodology ${data.methodology_version}` : null,
-      present(data.version) ? `version ${data.version}` : null].filter(Boolean).join(' · ')),
-    summary(data, r), el('h3', {}, 'Metrics'), metricsTable(metricList(data, r)),
-    el('h3', {}, 'Why this result'), reasons(data), ...domains, ...warnings,
-    el('h3', {}, 'Recent changes'), historyList(data.history),
-    rest.length ? el('details', {}, el('summary', {}, 'Other details'), definitionList(rest)) : null,
-  ].filter(Boolean);
-}
-
-async function loadTrust(code) {
-  try {
-    const res = await fetch(`/v1/trusts/${encodeURIComponent(code)}`, { cache: 'no-store' });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const data = await res.json();
-    if (state.dialogTrust !== code) return;
-    $('trust-dialog-title').textContent = `${displayName(data.trust_name ?? data.result?.trust_name) ?? code} (${code})`;
-    $('trust-dialog-body').replaceChildren(...renderExplanation(data));
-  } catch (err) {
-    if (state.dialogTrust === code) $('trust-dialog-body').replaceChildren(el('p', { class: 'error' }, `Could not load ${code}: ${err.message}`));
+function overlapSummary(entries) {
+  const ranked = entries.filter((e) => present(e.average) && Array.isArray(e.average_range))
+    .sort((a, b) => Number(a.average) - Number(b.average));
+  if (!ranked.length) return 'No trust in this league has an average yet.';
+  let overlapping = 0;
+  for (let i = 0; i < ranked.length; i += 1) {
+    const [lo, hi] = ranked[i].average_range.map(Number);
+    const near = [ranked[i - 1], ranked[i + 1]].filter(Boolean);
+    if (near.some((n) => Number(n.average_range[0]) <= hi && Number(n.average_range[1]) >= lo)) overlapping += 1;
   }
+  const capped = entries.filter((e) => e.capped).length;
+  return `Each dot is a trust's average score, best on the left; its line is the likely range. ${overlapping} of `
+    + `${ranked.length} trusts have a likely range that overlaps a neighbour's, so the data cannot put them in order. `
+    + `Dashed lines are the segment cut-offs (${FIXED_CUTOFFS.join(', ')}).`
+    + (capped ? ` ${capped} ${capped === 1 ? 'trust is' : 'trusts are'} held at segment 3 by the deficit cap (triangles).` : '');
 }
 
-function openTrust(code, name) {
-  const dialog = $('trust-dialog');
-  state.dialogTrust = code;
-  $('trust-dialog-title').textContent = `${name} (${code})`;
-  $('trust-dialog-body').replaceChildren(el('p', {}, 'Loading…'));
-  if (!dialog.open) dialog.showModal();
-  $('trust-dialog-close').focus();
-  loadTrust(code);
+function renderChart(league, snapshot) {
+  const entries = snapshot.entries ?? [];
+  const cutoffs = (snapshot.segment_cutoffs ?? FIXED_CUTOFFS).map(Number);
+  if (!state.chart || state.chart.league !== league) {
+    const block = chartBlock({
+      id: 'caterpillar', title: `${leagueName(league)}: average scores with their likely ranges`,
+      summary: '', filename: `nof-${league}-caterpillar`, heading: 'h2',
+      draw: (width) => caterpillar(state.chart.entries, { cutoffs: state.chart.cutoffs, width,
+        label: `Caterpillar chart of ${leagueName(league)}: each trust's average score and likely range` }),
+    });
+    state.chart = { league, block, entries, cutoffs };
+    $('league-charts').replaceChildren(block);
+  }
+  state.chart.entries = entries;
+  state.chart.cutoffs = cutoffs;
+  $('caterpillar-summary').textContent = overlapSummary(entries);
+  clearTimeout(state.chart.timer);
+  state.chart.timer = setTimeout(() => state.chart.block.render(), 60);
 }
 
-function onDialogClose() {
-  const code = state.dialogTrust;
-  state.dialogTrust = null;
-  // The table may have been re-rendered while the dialog was open: return focus to the current button.
-  if (code) document.querySelector(`#league-rows button[data-trust="${CSS.escape(code)}"]`)?.focus();
+// ---------- download ----------
+
+const CSV_HEADER = ['Region', 'Trust_type', 'Trust_subtype', 'Trust_code', 'Trust_name', 'Quarter', 'Average_score',
+  'Segment', 'Trust_in_financial_deficit', 'Rank', 'Average_score_likely_low', 'Average_score_likely_high',
+  'Rank_likely_low', 'Rank_likely_high', 'Unadjusted_rank', 'Raw_segment', 'Capped', 'Metrics_scored',
+  'Metrics_applicable', 'Distance_to_next_segment', 'Methodology_version', 'League_version'];
+const TRUST_TYPES = { acute: 'Acute trust', 'mental-health-community': 'Mental health and community trust',
+  ambulance: 'Ambulance trust' };
+
+function downloadCsv() {
+  const league = state.league;
+  const snapshot = state.tables.get(league)?.snapshot;
+  if (!snapshot) return;
+  const yesNo = (v) => (v === true ? 'Yes' : v === false ? 'No' : '');
+  const rows = (snapshot.entries ?? []).map((e) => [e.region, TRUST_TYPES[league] ?? league, e.subtype, e.trust_code,
+    e.trust_name, e.period ?? '', e.average, e.segment, yesNo(e.in_deficit), e.rank, e.average_range?.[0],
+    e.average_range?.[1], e.rank_range?.[0], e.rank_range?.[1], e.unadjusted_rank, e.raw_segment, yesNo(e.capped),
+    e.scored_metrics, e.applicable_metrics, e.distance_to_next_segment, snapshot.methodology_version, snapshot.version]);
+  download(`nof-${league}-v${snapshot.version ?? 0}.csv`, new Blob([csvText(CSV_HEADER, rows)], { type: 'text/csv' }));
 }
 
 // ---------- tabs (WAI-ARIA tabs pattern, automatic activation) ----------
@@ -526,6 +437,7 @@ function selectLeague(slug, { focus = false } = {}) {
   if (focus) $(`tab-${slug}`).focus();
   if (!changed) return;
   history.replaceState(null, '', `#${slug}`);
+  $('sensitivity-link').href = `/leagues/${encodeURIComponent(slug)}/sensitivity`;
   state.resumeFrom = null;
   if (!state.tables.has(slug)) $('league-rows').replaceChildren(el('tr', {}, el('td', { colspan: 7 }, 'Loading…')));
   renderTable();
@@ -544,20 +456,6 @@ function onTabKey(event) {
 
 // ---------- start ----------
 
-async function loadLeagues() {
-  try {
-    const res = await fetch('/v1/leagues', { cache: 'no-store' });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const body = await res.json();  // a list, or {"leagues": [...]}
-    const found = (Array.isArray(body) ? body : body.leagues ?? []).map((x) => (isObj(x) ? x.league : x));
-    const known = FALLBACK_LEAGUES.filter((slug) => found.includes(slug));
-    const list = [...known, ...found.filter((slug) => present(slug) && !known.includes(slug))];
-    return list.length ? list : FALLBACK_LEAGUES;
-  } catch {
-    return FALLBACK_LEAGUES;
-  }
-}
-
 async function start() {
   $('league-table').querySelector('thead').addEventListener('click', onSortClick);
   $('league-tabs').addEventListener('click', (e) => {
@@ -565,17 +463,12 @@ async function start() {
     if (tab) selectLeague(tab.dataset.league);
   });
   $('league-tabs').addEventListener('keydown', onTabKey);
-  $('league-rows').addEventListener('click', (e) => {
-    const button = e.target.closest('button[data-trust]');
-    if (button) openTrust(button.dataset.trust, button.textContent);
-  });
-  const dialog = $('trust-dialog');
-  $('trust-dialog-close').addEventListener('click', () => dialog.close());
-  dialog.addEventListener('close', onDialogClose);
-  dialog.addEventListener('click', (e) => { if (e.target === dialog) dialog.close(); });  // backdrop
-  state.leagues = await loadLeagues();
+  $('hide-within').addEventListener('change', applyFeedFilter);
+  $('download-csv').addEventListener('click', downloadCsv);
+  state.leagues = await knownLeagues();
   const wanted = decodeURIComponent(location.hash.slice(1));
   selectLeague(state.leagues.includes(wanted) ? wanted : state.leagues[0]);
+  findTrust($('find-trust'), { onFilter: (filter) => { state.filter = filter; renderTable(); } });
 }
 
 start();

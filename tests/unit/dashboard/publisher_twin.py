@@ -104,6 +104,26 @@ class PublisherTwin:
         def trust(code: str) -> dict[str, Any]:
             return self.explanation(code)
 
+        @app.get("/v1/leagues/{league}/sensitivity")
+        def sensitivity(league: str) -> dict[str, Any]:
+            if league not in self.leagues:
+                raise HTTPException(404, f"unknown league {league}")
+            return sensitivity_view(self.leagues[league])
+
+        @app.get("/v1/leagues/{league}/metrics")
+        def metrics(league: str) -> dict[str, Any]:
+            if league not in self.leagues:
+                raise HTTPException(404, f"unknown league {league}")
+            return metric_spread(self.leagues[league], self.trusts)
+
+        @app.get("/trusts/{code}", include_in_schema=False)
+        def trust_page(code: str) -> FileResponse:
+            return FileResponse(STATIC / "trust.html")
+
+        @app.get("/leagues/{league}/sensitivity", include_in_schema=False)
+        def sensitivity_page(league: str) -> FileResponse:
+            return FileResponse(STATIC / "sensitivity.html")
+
         @app.get("/v1/stream")
         async def stream(request: Request) -> EventSourceResponse:
             self.stream_queries.append(dict(request.query_params))
@@ -135,6 +155,51 @@ class PublisherTwin:
             return {"delivered": delivered}
 
         return app
+
+
+METHODS = [("published", "Published method"), ("min-max", "Min–max scores"), ("quartile", "Quartile cut-offs"),
+           ("domain-weight", "Equal weight per domain"), ("no-cap", "Without the deficit cap")]
+
+
+def sensitivity_view(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The publisher's sensitivity view in shape, with made-up alternative ranks: capped trusts rank higher
+    without the cap, and every third trust swaps one place under min-max (the real numbers are tested in
+    tests/unit/publisher/test_sensitivity.py)."""
+    entries = []
+    for i, entry in enumerate(snapshot["entries"]):
+        rank = entry.get("rank")
+        ranks = {key: rank for key, _ in METHODS}
+        if rank is not None:
+            ranks["min-max"] = rank + (1 if i % 3 == 0 else 0)
+            ranks["no-cap"] = max(1, rank - 2) if entry.get("capped") else rank
+        shown = [r for r in ranks.values() if r is not None]
+        entries.append({"trust_code": entry["trust_code"], "trust_name": entry["trust_name"], "region": entry.get("region"),
+                        "subtype": entry.get("subtype"), "published_rank": rank, "ranks": ranks,
+                        "lowest_rank": min(shown, default=None), "highest_rank": max(shown, default=None),
+                        "span": max(shown) - min(shown) if shown else None})
+    moved = sum(1 for e in entries if e["span"])
+    return {"league": snapshot["league"], "version": snapshot["version"], "methodology_version": "nof-2025-26",
+            "methods": [{"key": k, "label": label, "description": f"the {label.lower()}",
+                         "methodology_version": "nof-2025-26" if k == "published" else f"nof-2025-26+{k}"}
+                        for k, label in METHODS],
+            "reproduces_published": True, "note": "Ranks 1 (best) upwards.",
+            "summary": f"{moved} of the {len(entries)} ranked trusts get a different rank under at least one of the 5 methods.",
+            "entries": entries}
+
+
+def metric_spread(snapshot: dict[str, Any], trusts: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Each metric of the explained trusts in the league, with a spread around its value."""
+    members = {e["trust_code"] for e in snapshot["entries"]}
+    metrics = {}
+    for code, x in trusts.items():
+        for line in x.get("metrics", []) if code in members else []:
+            if line.get("value") is not None and line["metric_id"] not in metrics:
+                v = float(line["value"])
+                metrics[line["metric_id"]] = {"metric_id": line["metric_id"], "name": line.get("name"),
+                                              "unit": line.get("unit"), "direction": line.get("direction"),
+                                              "trusts": 9, "min": v * 0.6, "q1": v * 0.9, "median": v * 1.05,
+                                              "q3": v * 1.2, "max": v * 1.5}
+    return {"league": snapshot["league"], "version": snapshot["version"], "metrics": list(metrics.values())}
 
 
 @contextmanager

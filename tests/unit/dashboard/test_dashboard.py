@@ -109,32 +109,48 @@ def test_columns_sort_from_the_keyboard(page: Page):
     assert row_order(page)[:2] == ["RX9", "RYC"]  # EAST MIDLANDS…, EAST OF ENGLAND…: names sort as text
 
 
-def test_trust_drill_down_opens_with_enter_and_closes_with_escape(page: Page, artifacts):
+def test_trust_page_has_its_own_address_and_the_back_button_returns(page: Page, artifacts):
     open_league(page, "ambulance")
-    trust = row(page, "RX6").locator("button.trust-link")
+    trust = row(page, "RX6").locator("a.trust-link")
 
     trust.focus()
     page.keyboard.press("Enter")
-    dialog = page.locator("#trust-dialog")
-    expect(dialog).to_have_attribute("open", "")
-    expect(page.locator("#trust-dialog-title")).to_contain_text("(RX6)")
-    metrics = dialog.locator(".metrics-table tbody tr")
-    expect(metrics).to_have_count(4)
-    c1 = dialog.locator('tr[data-metric="PRV-AMB-C1"]')
-    expect(c1).to_contain_text("provisional")
-    expect(c1).to_contain_text("7.95 minutes")
-    expect(c1.locator(".score")).to_have_text("1.67")
-    expect(dialog).to_contain_text("3 (2–5)")
-    expect(dialog).to_contain_text("average 2.17 <= 2.35 -> raw segment 2")
-    # fields the page was not taught about are still shown, never break it
-    expect(dialog.locator('tr[data-metric="OF0084"]')).to_contain_text("national median: 6.80")
-    expect(dialog.locator("details")).to_contain_text("an extra field")
-    expect(page.locator("#trust-dialog-close")).to_be_focused()
-    page.screenshot(path=artifacts / "dashboard-drilldown.png")
+    expect(page).to_have_url(re.compile(r"/trusts/RX6$"))
+    expect(page.locator("#trust-title")).to_contain_text("(RX6)")
+    expect(page.locator("#trust-body")).to_contain_text("3 (2–5)")
+    expect(page.locator("#trust-body")).to_contain_text("average 2.17 <= 2.35 -> raw segment 2")
+    spine = page.locator("#spine svg[role=img]")
+    expect(spine).to_be_visible()
+    expect(page.locator("#spine table tbody tr")).to_have_count(4)
+    expect(page.locator("#spine table")).to_contain_text("7.95 minutes")
+    expect(page.locator("#spine-summary")).to_contain_text("better half on")
+    expect(page.locator("#history svg[role=img]")).to_be_visible()
+    page.screenshot(path=artifacts / "dashboard-trust-page.png", full_page=True)
 
-    page.keyboard.press("Escape")
-    expect(dialog).not_to_have_attribute("open", "")
-    expect(trust).to_be_focused()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/#ambulance$"))
+    expect(page.locator(ROWS)).to_have_count(10)
+
+
+def test_trust_page_merges_a_burst_of_changes_into_one_line(page: Page, twin: PublisherTwin):
+    burst = [{"type": "rank.changed", "league_version": 100 + i, "old": {"rank": 5 + (i % 2)}, "new": {"rank": 6 - (i % 2)},
+              "at": f"2026-05-14T09:00:{i:02d}Z",
+              "cause": {"kind": "observation", "trust_code": "RYE" if i % 3 else "RX6", "own_data": i % 3 == 0,
+                        "metric_id": "OF0082"}} for i in range(30)]
+    twin.trusts["RX6"] = {**twin.trusts["RX6"], "history": burst + twin.trusts["RX6"]["history"]}
+
+    page.goto("/trusts/RX6")
+    lines = page.locator("#changes li")
+    expect(lines).to_have_count(3)  # the burst, then the two older changes a day apart
+    expect(lines.first).to_contain_text("rank 5 → 5 (30 changes)")
+    expect(lines.first).to_contain_text("caused by another trust's data: RYE (OF0082) (20)")
+    expect(lines.first).to_contain_text("caused by RX6's own data (OF0082) (10)")
+
+
+def test_capped_trust_says_why_it_has_no_distance_to_the_next_segment(page: Page):
+    open_league(page, "ambulance")
+    expect(row(page, "RX8").locator(".distance-cell")).to_have_text("none: held at 3 by the deficit cap")
+    expect(row(page, "RYC").locator(".distance-cell")).to_have_text("none: segment 5 is a decision")
 
 
 def test_segment_change_updates_the_row_and_feed_without_reload(page: Page, twin: PublisherTwin, push, artifacts):
@@ -164,7 +180,7 @@ def test_event_alone_updates_the_row_and_repeated_moves_are_listed_once(page: Pa
     open_league(page, "ambulance")
     alert = cloud_event({"league": "ambulance", "league_version": 41, "trust_code": "RYA",
                          "old": {"segment": 2, "average": "2.33"}, "new": {"segment": 1, "average": "2.05"},
-                         "exceeds_uncertainty": True,
+                         "beyond_uncertainty": True, "basis": "ranges",
                          "cause": {"kind": "observation", "input_id": "obs-7", "trust_code": "RYA",
                                    "own_data": True, "metric_id": "OF0084"}}, "segment.improved")
 
@@ -225,7 +241,8 @@ def test_tabs_switch_league_with_arrow_keys(page: Page, twin: PublisherTwin):
     expect(page.locator("#tab-ambulance")).to_be_focused()
     expect(page.locator(".connection")).to_have_attribute("data-state", "live")
     assert twin.stream_queries[-1]["league"] == "ambulance"
-    assert twin.stream_queries[-1]["type"] == "segment.changed,rank.changed,assessment.changed"
+    assert twin.stream_queries[-1]["type"] == \
+        "segment.changed,rank.changed,assessment.changed,segment.worsened,segment.improved"
 
 
 def test_overflow_reopens_the_stream_and_updates_continue(page: Page, twin: PublisherTwin, push):
@@ -243,7 +260,9 @@ def test_overflow_reopens_the_stream_and_updates_continue(page: Page, twin: Publ
 
 
 def test_dashboard_files_load_nothing_from_outside():
-    for name in ("index.html", "app.js", "styles.css"):
+    names = [p.relative_to(STATIC) for p in STATIC.rglob("*") if p.suffix in (".html", ".js", ".css")]
+    assert {"index.html", "trust.html", "sensitivity.html", "build/charts.js", "build/nhsuk.css"} <= {str(n) for n in names}
+    for name in names:
         text = (STATIC / name).read_text()
         assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", text), name
         assert not re.search(r"""(import|url)\s*\(?\s*["']?https?://""", text), name

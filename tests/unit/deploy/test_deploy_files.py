@@ -380,8 +380,12 @@ def test_grafana_provisioning_matches_the_compose_mounts():
 def test_dockerfile_builds_python_311_slim_from_the_lock_as_a_non_root_user():
     instructions = dockerfile()
     args = {a.split("=", 1)[0]: a.split("=", 1)[1] for i, a in instructions if i == "ARG" and "=" in a}
-    froms = [a.split()[0].replace("${PYTHON_IMAGE}", args.get("PYTHON_IMAGE", "")) for i, a in instructions if i == "FROM"]
+    stages = {a.split()[-1]: a.split()[0] for i, a in instructions if i == "FROM"}
+    froms = [f.replace("${PYTHON_IMAGE}", args.get("PYTHON_IMAGE", "")) for name, f in stages.items() if name != "dashboard"]
     assert froms and all(f == "python:3.11-slim" for f in froms)
+    # The one other stage only builds the dashboard's front-end assets, from its package-lock.json.
+    assert stages["dashboard"].replace("${NODE_IMAGE}", args.get("NODE_IMAGE", "")) == "node:20-slim"
+    assert any(i == "RUN" and "npm ci" in a for i, a in instructions)
     installs = [a for i, a in instructions if i == "RUN" and "pip install" in a]
     assert installs and all("-c requirements.lock" in a for a in installs)
     users = [a for i, a in instructions if i == "USER"]

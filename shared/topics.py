@@ -137,6 +137,9 @@ TOPICS: tuple[TopicSpec, ...] = (
 
 BY_NAME = {t.name: t for t in TOPICS}
 
+#: The publisher's consumer group on nof.changes.v1 (its committed offsets say what its event log holds).
+PUBLISHER_GROUP = namespaced("nof-publisher-v1")
+
 #: Consumer groups that must always hold a committed offset on every partition they read. A faust
 #: worker that restarts into a group with no committed offset (its predecessor died before its first
 #: commit) can sit idle without consuming; the admin step commits the earliest offset for them first.

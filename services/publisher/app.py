@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 
 from shared import redis_store
 from shared.http import BodyLimit, operational_router
+from shared.kafka_security import aiokafka_options
 from shared.league_cache import LeagueCache
 from shared.methodology.register import load_trust_register
 
@@ -46,13 +47,14 @@ def _kafka_consumer(s: PublisherSettings) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         s.changes_topic, bootstrap_servers=k.bootstrap_list, client_id=f"{k.client_id}-publisher",
         group_id=s.consumer_group, enable_auto_commit=False, auto_offset_reset=s.consumer_offset_reset,
-        request_timeout_ms=k.request_timeout_ms)
+        request_timeout_ms=k.request_timeout_ms, **aiokafka_options(k))
 
 
 def _kafka_producer(s: PublisherSettings) -> AIOKafkaProducer:
     k = s.common.kafka
     return AIOKafkaProducer(bootstrap_servers=k.bootstrap_list, client_id=f"{k.client_id}-publisher",
-                            acks="all", enable_idempotence=True, linger_ms=5, request_timeout_ms=k.request_timeout_ms)
+                            acks="all", enable_idempotence=True, linger_ms=5, request_timeout_ms=k.request_timeout_ms,
+                            **aiokafka_options(k))
 
 
 def _const(value: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:

@@ -37,6 +37,7 @@ from services.publisher.event_log import EventLog
 from services.publisher.settings import PublisherSettings
 from services.publisher.subscription_log import SubscriptionLog, partitions
 from services.publisher.subscriptions import SubscriptionStore
+from shared.kafka_security import aiokafka_options
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ def kafka_rebuild(settings: PublisherSettings, event_log: EventLog, hold: alerts
         k, topic = settings.common.kafka, settings.changes_topic
         reader = AIOKafkaConsumer(bootstrap_servers=k.bootstrap_list, group_id=settings.consumer_group,
                                   enable_auto_commit=False, client_id=f"{k.client_id}-publisher-rebuild",
-                                  request_timeout_ms=k.request_timeout_ms)
+                                  request_timeout_ms=k.request_timeout_ms, **aiokafka_options(k))
         await reader.start()
         appended = 0
         try:

@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import CommonSettings
-from shared.topics import CHANGES, PUBLIC_EVENTS, PUBLISHER_SUBSCRIPTIONS, namespaced
+from shared.topics import CHANGES, PUBLIC_EVENTS, PUBLISHER_GROUP, PUBLISHER_SUBSCRIPTIONS
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -49,7 +49,7 @@ class PublisherSettings(BaseSettings):
 
     # Kafka
     consume: bool = True
-    consumer_group: str = namespaced("nof-publisher-v1")
+    consumer_group: str = PUBLISHER_GROUP
     consumer_offset_reset: Literal["earliest", "latest"] = "earliest"
     changes_topic: str = CHANGES.name
     public_topic: str = PUBLIC_EVENTS.name

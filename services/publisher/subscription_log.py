@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from services.publisher.errors import Unavailable
 from services.publisher.settings import PublisherSettings
 from services.publisher.subscriptions import Subscription
+from shared.kafka_security import aiokafka_options
 
 
 async def partitions(reader: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
@@ -58,7 +59,7 @@ class KafkaSubscriptionLog:
                         self._producer = AIOKafkaProducer(
                             bootstrap_servers=self.kafka.bootstrap_list, acks="all",
                             client_id=f"{self.kafka.client_id}-publisher-subscriptions",
-                            request_timeout_ms=self.kafka.request_timeout_ms)
+                            request_timeout_ms=self.kafka.request_timeout_ms, **aiokafka_options(self.kafka))
                         await self._producer.start()
                     await self._producer.send_and_wait(self.topic, value=value, key=key)
             except Exception as exc:
@@ -70,7 +71,7 @@ class KafkaSubscriptionLog:
         """Every live subscription of this deployment, read from the beginning of the topic to its end."""
         reader = AIOKafkaConsumer(bootstrap_servers=self.kafka.bootstrap_list, enable_auto_commit=False,
                                   client_id=f"{self.kafka.client_id}-publisher-subscriptions-load",
-                                  request_timeout_ms=self.kafka.request_timeout_ms)
+                                  request_timeout_ms=self.kafka.request_timeout_ms, **aiokafka_options(self.kafka))
         await reader.start()
         try:
             parts = await partitions(reader, self.topic)

@@ -22,6 +22,7 @@ from services.scoring.settings import ScoringSettings
 from services.scoring.store import FaustTableStore
 from services.scoring.trail import InputTrail
 from shared import redis_store
+from shared.kafka_security import faust_credentials
 from shared.league_cache import LeagueCache
 from shared.methodology import get_methodology
 from shared.telemetry import logging_config, metrics_payload
@@ -35,6 +36,7 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
     app = faust.App(
         SCORING_APP_ID,
         broker=[f"kafka://{s}" for s in settings.common.kafka.bootstrap_list],
+        broker_credentials=faust_credentials(settings.common.kafka),
         # The table lives in memory and is recovered from its compacted changelog: FaustTableStore
         # writes each key to an explicit changelog partition, which faust's RocksDB store cannot
         # follow (it files keys by the current event's partition and can run ahead of the changelog

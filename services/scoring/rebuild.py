@@ -14,6 +14,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from services.scoring.scorer import PartitionScorer
 from services.scoring.state import group_by_partition_key
+from shared.kafka_security import kafka_python_options
 from shared.league_cache import LeagueCache
 from shared.methodology import Methodology
 from shared.settings import KafkaSettings
@@ -26,7 +27,7 @@ def read_changelog(settings: KafkaSettings, topic: str = SCORER_STATE_CHANGELOG.
                    progress: Callable[[int], None] | None = None) -> Iterator[tuple[str, bytes | None]]:
     """Every (key, value) in the changelog from the beginning to its current end; None = deleted."""
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_list, enable_auto_commit=False,
-                             client_id=f"{settings.client_id}-rebuild")
+                             client_id=f"{settings.client_id}-rebuild", **kafka_python_options(settings))
     try:
         parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         if not parts:

@@ -7,7 +7,7 @@ from services.publisher.auth import admin_token_hash, check_bearer, local_token,
 from services.publisher.errors import ConfigurationError, TargetRefused, Unauthorized
 from services.publisher.settings import PublisherSettings
 from services.publisher.ssrf import TargetGuard
-from shared.settings import CommonSettings, Environment, KafkaSettings
+from shared.settings import CommonSettings, Environment, KafkaSettings, RedisSettings
 
 
 @pytest.mark.parametrize("url", [
@@ -46,7 +46,11 @@ def test_local_token_file_is_created_once(tmp_path):
 
 
 def test_production_refuses_unsafe_settings(tmp_path):
-    common = CommonSettings(environment=Environment.production, kafka=KafkaSettings(bootstrap_servers="kafka:9092"))
+    password = tmp_path / "kafka-password"
+    password.write_text("secret\n")
+    common = CommonSettings(environment=Environment.production, redis=RedisSettings(url="redis://redis:6379/0"),
+                            kafka=KafkaSettings(bootstrap_servers="kafka:9093", security_protocol="SASL_SSL",
+                                                sasl_username="publisher", sasl_password_file=password))
     with pytest.raises(ValidationError, match="ADMIN_TOKEN_SHA256"):
         PublisherSettings(common=common)
     with pytest.raises(ValidationError, match="ALLOW_PRIVATE_TARGETS"):

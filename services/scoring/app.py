@@ -44,6 +44,7 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         store="memory://",
         datadir=settings.state_dir,
         web_host=settings.host,
+        web_bind=settings.host,  # faust listens on web_bind (0.0.0.0 by default), not web_host
         web_port=settings.port,
         topic_allow_declare=False,
         topic_disable_leader=True,

@@ -35,6 +35,7 @@ from services.publisher.recovery import Rebuild, Recovery, kafka_rebuild
 from services.publisher.retry import RetryPolicy
 from services.publisher.routes import leagues, stream, subscriptions
 from services.publisher.runtime import Runtime
+from services.publisher.secret_box import secret_box
 from services.publisher.settings import PublisherSettings
 from services.publisher.ssrf import TargetGuard
 from services.publisher.subscription_log import KafkaSubscriptionLog, SubscriptionLog
@@ -73,8 +74,9 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
                               health_check_interval=30)
     prefix = settings.common.redis.key_prefix
     event_log = event_log or RedisEventLog(redis, prefix, settings.retained_events)
-    store = store or RedisSubscriptionStore(redis, prefix)
-    sub_log = sub_log or KafkaSubscriptionLog(settings)
+    box = secret_box(settings)  # refuses to start without keys in production
+    store = store or RedisSubscriptionStore(redis, prefix, box)
+    sub_log = sub_log or KafkaSubscriptionLog(settings, box)
     hub = Hub(event_log, settings.ring_size)
     guard = TargetGuard(settings.webhook_allow_private_targets, settings.allowlist)
     runtime = Runtime(settings, LeagueCache(redis, prefix), event_log, hub, store, guard, admin_sha256, sub_log)

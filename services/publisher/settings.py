@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import CommonSettings
@@ -23,6 +23,9 @@ class PublisherSettings(BaseSettings):
 
     # Admin API (subscriptions). Unset outside production: a token in <local_dir>/publisher-admin-token.
     admin_token_sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
+
+    # Fernet keys sealing webhook secrets at rest (secret_box.py); unset outside production: a local key file.
+    secrets_keys: SecretStr | None = Field(default=None, description="comma-separated Fernet keys, newest first")
 
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="largest request body (admin API); 413 above")
 
@@ -72,6 +75,9 @@ class PublisherSettings(BaseSettings):
         if self.common.production:
             if not self.admin_token_sha256:
                 raise ValueError("NOF_PUBLISHER_ADMIN_TOKEN_SHA256 is required in production")
+            if self.secrets_keys is None:
+                raise ValueError("NOF_PUBLISHER_SECRETS_KEYS is required in production (Fernet keys that seal "
+                                 "webhook secrets in the subscriptions topic and in Redis)")
             if self.webhook_allow_private_targets:
                 raise ValueError("NOF_PUBLISHER_WEBHOOK_ALLOW_PRIVATE_TARGETS must not be set in production; "
                                  "use NOF_PUBLISHER_WEBHOOK_ALLOWLIST for specific private networks")

@@ -3,8 +3,8 @@
 The admin API writes here first (acks=all) and only then to Redis, the working copy; a write that the
 broker does not acknowledge answers 503 and nothing is stored. Records: key ``<redis key prefix>/<id>``
 (the prefix scopes one publisher deployment, so deployments sharing a topic namespace do not restore each
-other's subscriptions), value the subscription JSON with its secret and filters, or a tombstone (null)
-when it is deleted. ``load`` reads the topic from its beginning to its current end: what Redis is restored
+other's subscriptions), value the subscription JSON with its filters and its secret sealed (secret_box.py),
+or a tombstone (null) when it is deleted. ``load`` reads the topic from its beginning to its current end: what Redis is restored
 from after losing its state (recovery.py). The topic carries webhook secrets: restrict who may read it.
 """
 
@@ -17,6 +17,7 @@ import json
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from services.publisher.errors import Unavailable
+from services.publisher.secret_box import SecretBox
 from services.publisher.settings import PublisherSettings
 from services.publisher.subscriptions import Subscription
 from shared.kafka_security import aiokafka_options
@@ -29,12 +30,9 @@ async def partitions(reader: AIOKafkaConsumer, topic: str) -> list[TopicPartitio
     return [TopicPartition(topic, p) for p in sorted(cluster.partitions_for_topic(topic) or ())]
 
 
-def _decode(value: bytes) -> Subscription:
-    return Subscription.model_validate_json(value)
-
-
 class KafkaSubscriptionLog:
-    def __init__(self, settings: PublisherSettings) -> None:
+    def __init__(self, settings: PublisherSettings, box: SecretBox) -> None:
+        self.box = box
         self.kafka = settings.common.kafka
         self.topic = settings.subscriptions_topic
         self.scope = settings.common.redis.key_prefix
@@ -46,7 +44,7 @@ class KafkaSubscriptionLog:
         return f"{self.scope}/{sub_id}".encode()
 
     async def put(self, sub: Subscription) -> None:
-        await self._write(self._key(sub.id), sub.stored().encode())
+        await self._write(self._key(sub.id), sub.stored(self.box).encode())
 
     async def remove(self, sub_id: str) -> None:
         await self._write(self._key(sub_id), None)
@@ -93,7 +91,7 @@ class KafkaSubscriptionLog:
         finally:
             await reader.stop()
         prefix = f"{self.scope}/".encode()
-        return sorted((_decode(v) for k, v in latest.items() if k.startswith(prefix) and v is not None),
+        return sorted((Subscription.from_stored(v, self.box) for k, v in latest.items() if k.startswith(prefix) and v is not None),
                       key=lambda s: s.created_at)
 
     async def close(self) -> None:
@@ -106,13 +104,14 @@ class KafkaSubscriptionLog:
 class MemorySubscriptionLog:
     """In-memory twin: the records in write order; ``failing`` makes every write raise Unavailable."""
 
-    def __init__(self, scope: str = "nof") -> None:
+    def __init__(self, scope: str = "nof", box: SecretBox | None = None) -> None:
         self.scope = scope
+        self.box = box or SecretBox.generate()
         self.records: list[tuple[str, str | None]] = []
         self.failing = False
 
     async def put(self, sub: Subscription) -> None:
-        self._write(sub.id, sub.stored())
+        self._write(sub.id, sub.stored(self.box))
 
     async def remove(self, sub_id: str) -> None:
         self._write(sub_id, None)
@@ -124,7 +123,7 @@ class MemorySubscriptionLog:
 
     async def load(self) -> list[Subscription]:
         latest = dict(self.records)
-        return sorted((_decode(v.encode()) for v in latest.values() if v is not None), key=lambda s: s.created_at)
+        return sorted((Subscription.from_stored(v, self.box) for v in latest.values() if v is not None), key=lambda s: s.created_at)
 
     def ids(self) -> set[str]:
         return {json.loads(v)["id"] for v in dict(self.records).values() if v is not None}

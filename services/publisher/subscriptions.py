@@ -3,7 +3,9 @@
 Which subscriptions exist is recorded first in a compacted Kafka topic (subscription_log.py), the source
 of truth; Redis holds the working copy, restored from that topic when Redis loses it (recovery.py).
 
-Keys (``{p}`` = NOF_REDIS_KEY_PREFIX): ``{p}:subs`` hash id → subscription JSON (with its secret),
+The secret is stored sealed (secret_box.py) in both places: a reader of either cannot sign webhooks.
+
+Keys (``{p}`` = NOF_REDIS_KEY_PREFIX): ``{p}:subs`` hash id → subscription JSON (with its sealed secret),
 ``{p}:sub:{id}:cursor`` the last event-log position fully handled, ``{p}:sub:{id}:failed`` dead letters
 (list, oldest first), ``{p}:sub:{id}:replay`` dead letters queued for redelivery, ``{p}:sub:{id}:lease``
 which publisher instance delivers for this subscription.
@@ -21,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.events import utcnow
 
 from services.publisher.filters import Filters
+from services.publisher.secret_box import SecretBox
 
 
 class Subscription(BaseModel):
@@ -33,8 +36,17 @@ class Subscription(BaseModel):
     created_at: datetime = Field(default_factory=utcnow)
     secret: str = Field(exclude=True, repr=False)
 
-    def stored(self) -> str:
-        return json.dumps({**self.model_dump(mode="json"), "secret": self.secret})
+    def stored(self, box: SecretBox) -> str:
+        """The JSON kept in the subscriptions topic and in Redis: the secret sealed, never in plain."""
+        return json.dumps({**self.model_dump(mode="json"), "sealed_secret": box.seal(self.secret)})
+
+    @classmethod
+    def from_stored(cls, raw: str | bytes, box: SecretBox) -> "Subscription":
+        data = json.loads(raw)
+        sealed = data.pop("sealed_secret", None)
+        if sealed is not None:
+            data["secret"] = box.open(sealed)
+        return cls.model_validate(data)  # a record from before sealing carries "secret" in plain
 
 
 class DeadLetter(BaseModel):
@@ -67,8 +79,8 @@ return 0
 
 
 class RedisSubscriptionStore:
-    def __init__(self, client: aioredis.Redis, prefix: str) -> None:
-        self.client, self.prefix = client, prefix
+    def __init__(self, client: aioredis.Redis, prefix: str, box: SecretBox) -> None:
+        self.client, self.prefix, self.box = client, prefix, box
         self.index = f"{prefix}:subs"
         self._renew = client.register_script(_RENEW)
         self._move_all = client.register_script(_MOVE_ALL)
@@ -78,7 +90,7 @@ class RedisSubscriptionStore:
 
     async def create(self, sub: Subscription, cursor: str) -> None:
         pipe = self.client.pipeline(transaction=True)
-        pipe.hset(self.index, sub.id, sub.stored())
+        pipe.hset(self.index, sub.id, sub.stored(self.box))
         pipe.set(self._key(sub.id, "cursor"), cursor)
         await pipe.execute()
 
@@ -89,11 +101,11 @@ class RedisSubscriptionStore:
 
     async def all(self) -> list[Subscription]:
         raw = await self.client.hgetall(self.index)
-        return sorted((Subscription.model_validate_json(v) for v in raw.values()), key=lambda s: s.created_at)
+        return sorted((Subscription.from_stored(v, self.box) for v in raw.values()), key=lambda s: s.created_at)
 
     async def get(self, sub_id: str) -> Subscription | None:
         raw = await self.client.hget(self.index, sub_id)
-        return None if raw is None else Subscription.model_validate_json(raw)
+        return None if raw is None else Subscription.from_stored(raw, self.box)
 
     async def delete(self, sub_id: str) -> bool:
         pipe = self.client.pipeline(transaction=True)

@@ -68,13 +68,14 @@ def as_principal(broker: PrivateBroker, principal: str, password_file: Path | No
                          ssl_ca_file=broker.ca_file, request_timeout_ms=5_000)
 
 
-async def test_the_pipeline_runs_with_one_principal_per_service(pipeline: Pipeline):
+async def test_the_pipeline_runs_with_one_principal_per_service(broker: PrivateBroker, pipeline: Pipeline):
     observations = [i.body for i in generate(seed=7, n=20, observations_only=True)]
     async with receiver() as rx, httpx.AsyncClient(timeout=30) as client:
         # The publisher writes the subscription to its topic before answering: its principal may.
         r = await client.post(f"{pipeline.url('publisher')}/v1/subscriptions", json={"url": rx.url("/hook")},
                               headers=AUTH)
         assert r.status_code == 201, r.text
+        secret = r.json()["secret"]
         r = await client.post(f"{pipeline.url('ingest')}/v1/observations", json={"observations": observations},
                               headers={"Authorization": f"Bearer {pipeline.ingest_key}"})
         assert r.status_code == 202, r.text
@@ -82,6 +83,27 @@ async def test_the_pipeline_runs_with_one_principal_per_service(pipeline: Pipeli
     assert first.event["type"].startswith("uk.nhs.nof."), first.event
     leagues = httpx.get(f"{pipeline.url('publisher')}/v1/leagues", timeout=10).json()["leagues"]
     assert any(lg["version"] > 0 for lg in leagues), leagues
+    # The secret is sealed at rest: neither Redis nor the subscriptions topic holds it in a form that signs.
+    in_redis = pipeline.redis.hgetall(f"{pipeline.namespace}:subs")
+    in_topic = read_all(as_principal(broker, "publisher"), pipeline.topic("nof.publisher-subscriptions.v1"))
+    assert in_redis and in_topic
+    assert not [v for v in [*in_redis.values(), *in_topic] if secret.encode() in v]
+
+
+def read_all(settings: KafkaSettings, topic: str) -> list[bytes]:
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_list, enable_auto_commit=False,
+                             **kafka_python_options(settings))
+    try:
+        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        end = consumer.end_offsets(parts)
+        values: list[bytes] = []
+        while any(consumer.position(tp) < end[tp] for tp in parts):
+            values += [r.value for batch in consumer.poll(timeout_ms=1000).values() for r in batch if r.value]
+        return values
+    finally:
+        consumer.close()
 
 
 def test_the_ingest_principal_cannot_read_subscriptions_or_write_change_events(broker: PrivateBroker,

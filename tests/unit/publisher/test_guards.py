@@ -1,6 +1,7 @@
 """SSRF guard on webhook targets, the admin token check, and settings refused in production."""
 
 import pytest
+from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from services.publisher.auth import admin_token_hash, check_bearer, local_token, sha256_hex
@@ -53,9 +54,13 @@ def test_production_refuses_unsafe_settings(tmp_path):
                                                 sasl_username="publisher", sasl_password_file=password))
     with pytest.raises(ValidationError, match="ADMIN_TOKEN_SHA256"):
         PublisherSettings(common=common)
+    with pytest.raises(ValidationError, match="NOF_PUBLISHER_SECRETS_KEYS is required"):
+        PublisherSettings(common=common, admin_token_sha256="a" * 64)
+    key = Fernet.generate_key().decode()
     with pytest.raises(ValidationError, match="ALLOW_PRIVATE_TARGETS"):
-        PublisherSettings(common=common, admin_token_sha256="a" * 64, webhook_allow_private_targets=True)
-    ok = PublisherSettings(common=common, admin_token_sha256="A" * 64)
+        PublisherSettings(common=common, admin_token_sha256="a" * 64, secrets_keys=key,
+                          webhook_allow_private_targets=True)
+    ok = PublisherSettings(common=common, admin_token_sha256="A" * 64, secrets_keys=key)
     assert admin_token_hash(ok) == "a" * 64
     with pytest.raises(ConfigurationError):
         admin_token_hash(ok.model_copy(update={"admin_token_sha256": None}))

@@ -88,7 +88,7 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        http = await WebhookClient(settings.webhook_timeout_seconds).open()
+        http = await WebhookClient(settings.webhook_timeout_seconds, guard).open()
         policy = RetryPolicy(settings.retry_base_seconds, settings.retry_max_seconds, settings.retry_max_attempts)
         dispatcher = Dispatcher(store, hub, http, policy, guard, lease_seconds=settings.lease_seconds)
         recovery.on_change += [hub.reset, dispatcher.restart]

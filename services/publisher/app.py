@@ -90,7 +90,8 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         http = await WebhookClient(settings.webhook_timeout_seconds, guard).open()
         policy = RetryPolicy(settings.retry_base_seconds, settings.retry_max_seconds, settings.retry_max_attempts)
-        dispatcher = Dispatcher(store, hub, http, policy, guard, lease_seconds=settings.lease_seconds)
+        dispatcher = Dispatcher(store, hub, http, policy, guard, lease_seconds=settings.lease_seconds,
+                                disable_after_seconds=settings.webhook_disable_after_seconds)
         recovery.on_change += [hub.reset, dispatcher.restart]
         tasks = [asyncio.create_task(hub.run(), name="hub")]
         await asyncio.wait_for(hub.ready.wait(), 10)

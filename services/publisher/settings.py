@@ -38,6 +38,8 @@ class PublisherSettings(BaseSettings):
     retry_max_attempts: int = Field(default=8, ge=1, le=50)
     dispatch: bool = True
     lease_seconds: float = Field(default=15.0, ge=1)
+    webhook_disable_after_seconds: float = Field(
+        default=3 * 24 * 3600, gt=0, description="a subscription failing this long without a success is disabled")
 
     # Event log, SSE
     retained_events: int = Field(default=100_000, ge=100)

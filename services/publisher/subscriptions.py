@@ -8,14 +8,22 @@ The secret is stored sealed (secret_box.py) in both places: a reader of either c
 Keys (``{p}`` = NOF_REDIS_KEY_PREFIX): ``{p}:subs`` hash id → subscription JSON (with its sealed secret),
 ``{p}:sub:{id}:cursor`` the last event-log position fully handled, ``{p}:sub:{id}:failed`` dead letters
 (list, oldest first), ``{p}:sub:{id}:replay`` dead letters queued for redelivery, ``{p}:sub:{id}:lease``
-which publisher instance delivers for this subscription.
+which publisher instance delivers for this subscription (``<owner>:<token>``), ``{p}:sub:{id}:fence`` the
+token of the latest lease granted.
+
+Fencing: each new lease gets a larger token, and a cursor write names the token it was made under; a write
+whose token is no longer the latest is dropped, so an instance that lost its lease (a pause longer than the
+lease, say) cannot move the cursor of the instance that took over.
 """
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from typing import Literal
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,10 +58,15 @@ class Subscription(BaseModel):
 
 
 class DeadLetter(BaseModel):
-    """A delivery given up after the maximum attempts; replay sends it again with the same webhook-id."""
+    """A delivery given up after the maximum attempts; replay sends it again with the same webhook-id.
+
+    A ``gap`` dead letter records events that were trimmed from the event log before this subscription got
+    them (its cursor fell behind the retained log): they cannot be sent, so replay drops it.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    kind: Literal["delivery", "gap"] = "delivery"
     position: str = Field(description="event-log position (SSE id) of the event")
     event_id: str
     body: str = Field(description="the CloudEvent JSON as it was sent")
@@ -65,6 +78,17 @@ class DeadLetter(BaseModel):
     failed_at: datetime = Field(default_factory=utcnow)
 
 
+class SubscriptionStatus(BaseModel):
+    """Whether the worker delivers (``active``) or the circuit breaker stopped it (``disabled``), and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    state: Literal["active", "disabled"] = "active"
+    reason: str = ""
+    failing_since: float | None = Field(default=None, description="epoch seconds of the first failure in a row")
+    gaps: int = Field(default=0, description="times the cursor fell behind the retained event log")
+
+
 _MOVE_ALL = """
 local items = redis.call('LRANGE', KEYS[1], 0, -1)
 for i = 1, #items do redis.call('RPUSH', KEYS[2], items[i]) end
@@ -72,9 +96,40 @@ redis.call('DEL', KEYS[1])
 return #items
 """
 
+# KEYS: lease, fence. ARGV: owner, ttl ms. The token of the lease held or newly granted; -1 if another holds it.
+_ACQUIRE = """
+local held = redis.call('GET', KEYS[1])
+if held then
+  local owner, token = string.match(held, '^(.*):(%d+)$')
+  if owner == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    return tonumber(token)
+  end
+  return -1
+end
+local token = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. token, 'PX', ARGV[2])
+return token
+"""
+
+# KEYS: lease. ARGV: owner:token, ttl ms (0 releases it: PEXPIRE 0 deletes the key).
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
+"""
+
+# KEYS: cursor1, fence1, cursor2, fence2, ... ARGV: position1, token1, ... Returns the writes refused.
+_FENCED_SET = """
+local refused = 0
+for i = 1, #KEYS, 2 do
+  local token = ARGV[i + 1]
+  if token == '' or redis.call('GET', KEYS[i + 1]) == token then
+    redis.call('SET', KEYS[i], ARGV[i])
+  else
+    refused = refused + 1
+  end
+end
+return refused
 """
 
 
@@ -82,7 +137,9 @@ class RedisSubscriptionStore:
     def __init__(self, client: aioredis.Redis, prefix: str, box: SecretBox) -> None:
         self.client, self.prefix, self.box = client, prefix, box
         self.index = f"{prefix}:subs"
+        self._acquire = client.register_script(_ACQUIRE)
         self._renew = client.register_script(_RENEW)
+        self._fenced_set = client.register_script(_FENCED_SET)
         self._move_all = client.register_script(_MOVE_ALL)
 
     def _key(self, sub_id: str, what: str) -> str:
@@ -110,22 +167,36 @@ class RedisSubscriptionStore:
     async def delete(self, sub_id: str) -> bool:
         pipe = self.client.pipeline(transaction=True)
         pipe.hdel(self.index, sub_id)
-        pipe.delete(*(self._key(sub_id, w) for w in ("cursor", "failed", "replay", "lease")))
+        pipe.delete(*(self._key(sub_id, w) for w in ("cursor", "failed", "replay", "lease", "fence", "status")))
         return bool((await pipe.execute())[0])
 
     async def cursor(self, sub_id: str) -> str:
         raw = await self.client.get(self._key(sub_id, "cursor"))
         return raw.decode() if raw else "0-0"
 
-    async def set_cursor(self, sub_id: str, position: str) -> None:
-        await self.client.set(self._key(sub_id, "cursor"), position)
+    async def set_cursor(self, sub_id: str, position: str, token: int | None = None) -> bool:
+        """Move the cursor, unless ``token`` is given and a newer lease was granted since (then False)."""
+        return await self.set_cursors({sub_id: (position, token)}) == 0
 
-    async def set_cursors(self, positions: dict[str, str]) -> None:
-        if positions:
-            await self.client.mset({self._key(k, "cursor"): v for k, v in positions.items()})
+    async def set_cursors(self, positions: dict[str, tuple[str, int | None]]) -> int:
+        """Move several cursors in one round trip, each fenced by its token; returns how many were refused."""
+        if not positions:
+            return 0
+        keys, args = [], []
+        for sub_id, (position, token) in positions.items():
+            keys += [self._key(sub_id, "cursor"), self._key(sub_id, "fence")]
+            args += [position, "" if token is None else str(token)]
+        return int(await self._fenced_set(keys=keys, args=args))
 
     async def dead_letter(self, sub_id: str, item: DeadLetter) -> None:
         await self.client.rpush(self._key(sub_id, "failed"), item.model_dump_json())
+
+    async def status(self, sub_id: str) -> SubscriptionStatus:
+        raw = await self.client.get(self._key(sub_id, "status"))
+        return SubscriptionStatus() if raw is None else SubscriptionStatus.model_validate_json(raw)
+
+    async def set_status(self, sub_id: str, status: SubscriptionStatus) -> None:
+        await self.client.set(self._key(sub_id, "status"), status.model_dump_json())
 
     async def failed(self, sub_id: str, limit: int = 1000) -> list[DeadLetter]:
         rows = await self.client.lrange(self._key(sub_id, "failed"), 0, limit - 1)
@@ -145,30 +216,38 @@ class RedisSubscriptionStore:
     async def drop_replay(self, sub_id: str) -> None:
         await self.client.lpop(self._key(sub_id, "replay"))
 
-    async def acquire(self, sub_id: str, owner: str, ttl_ms: int) -> bool:
-        key = self._key(sub_id, "lease")
-        if await self.client.set(key, owner, nx=True, px=ttl_ms):
-            return True
-        return bool(await self._renew(keys=[key], args=[owner, ttl_ms]))
+    async def acquire(self, sub_id: str, owner: str, ttl_ms: int) -> int | None:
+        """The lease's fencing token if ``owner`` holds it now (newly granted or extended), else None."""
+        token = int(await self._acquire(keys=[self._key(sub_id, "lease"), self._key(sub_id, "fence")],
+                                        args=[owner, ttl_ms]))
+        return None if token < 0 else token
 
-    async def release(self, sub_id: str, owner: str) -> None:
-        await self._renew(keys=[self._key(sub_id, "lease")], args=[owner, 1])
+    async def renew(self, sub_id: str, owner: str, token: int, ttl_ms: int) -> bool:
+        """Extend the lease granted with ``token``; False when it lapsed or another instance holds it."""
+        return bool(await self._renew(keys=[self._key(sub_id, "lease")], args=[f"{owner}:{token}", ttl_ms]))
+
+    async def release(self, sub_id: str, owner: str, token: int) -> None:
+        await self._renew(keys=[self._key(sub_id, "lease")], args=[f"{owner}:{token}", 0])  # 0 deletes it
 
 
 class MemorySubscriptionStore:
-    """In-memory twin (one process, so every lease is granted)."""
+    """In-memory twin: leases expire and are fenced as in Redis (``clock`` is monotonic seconds)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.leases: dict[str, tuple[str, int, float]] = {}  # id -> owner, token, expires at
+        self.fences: dict[str, int] = {}
         self.subs: dict[str, Subscription] = {}
         self.cursors: dict[str, str] = {}
         self.failures: dict[str, list[DeadLetter]] = {}
         self.replays: dict[str, list[DeadLetter]] = {}
+        self.statuses: dict[str, SubscriptionStatus] = {}
 
     async def create(self, sub: Subscription, cursor: str) -> None:
         self.subs[sub.id], self.cursors[sub.id] = sub, cursor
 
     async def reset(self) -> None:
-        for d in (self.subs, self.cursors, self.failures, self.replays):
+        for d in (self.subs, self.cursors, self.failures, self.replays, self.leases, self.fences, self.statuses):
             d.clear()
 
     async def all(self) -> list[Subscription]:
@@ -178,21 +257,33 @@ class MemorySubscriptionStore:
         return self.subs.get(sub_id)
 
     async def delete(self, sub_id: str) -> bool:
-        for d in (self.cursors, self.failures, self.replays):
+        for d in (self.cursors, self.failures, self.replays, self.leases, self.fences, self.statuses):
             d.pop(sub_id, None)
         return self.subs.pop(sub_id, None) is not None
 
     async def cursor(self, sub_id: str) -> str:
         return self.cursors.get(sub_id, "0-0")
 
-    async def set_cursor(self, sub_id: str, position: str) -> None:
-        self.cursors[sub_id] = position
+    async def set_cursor(self, sub_id: str, position: str, token: int | None = None) -> bool:
+        return await self.set_cursors({sub_id: (position, token)}) == 0
 
-    async def set_cursors(self, positions: dict[str, str]) -> None:
-        self.cursors.update(positions)
+    async def set_cursors(self, positions: dict[str, tuple[str, int | None]]) -> int:
+        refused = 0
+        for sub_id, (position, token) in positions.items():
+            if token is None or self.fences.get(sub_id) == token:
+                self.cursors[sub_id] = position
+            else:
+                refused += 1
+        return refused
 
     async def dead_letter(self, sub_id: str, item: DeadLetter) -> None:
         self.failures.setdefault(sub_id, []).append(item)
+
+    async def status(self, sub_id: str) -> SubscriptionStatus:
+        return self.statuses.get(sub_id, SubscriptionStatus())
+
+    async def set_status(self, sub_id: str, status: SubscriptionStatus) -> None:
+        self.statuses[sub_id] = status
 
     async def failed(self, sub_id: str, limit: int = 1000) -> list[DeadLetter]:
         return self.failures.get(sub_id, [])[:limit]
@@ -214,11 +305,29 @@ class MemorySubscriptionStore:
         if q:
             q.pop(0)
 
-    async def acquire(self, sub_id: str, owner: str, ttl_ms: int) -> bool:
+    def _held(self, sub_id: str) -> tuple[str, int, float] | None:
+        lease = self.leases.get(sub_id)
+        return lease if lease is not None and lease[2] > self.clock() else None
+
+    async def acquire(self, sub_id: str, owner: str, ttl_ms: int) -> int | None:
+        held = self._held(sub_id)
+        if held is not None and held[0] != owner:
+            return None
+        token = held[1] if held is not None else self.fences.get(sub_id, 0) + 1
+        self.fences[sub_id] = max(self.fences.get(sub_id, 0), token)
+        self.leases[sub_id] = (owner, token, self.clock() + ttl_ms / 1000)
+        return token
+
+    async def renew(self, sub_id: str, owner: str, token: int, ttl_ms: int) -> bool:
+        held = self._held(sub_id)
+        if held is None or held[:2] != (owner, token):
+            return False
+        self.leases[sub_id] = (owner, token, self.clock() + ttl_ms / 1000)
         return True
 
-    async def release(self, sub_id: str, owner: str) -> None:
-        return None
+    async def release(self, sub_id: str, owner: str, token: int) -> None:
+        if (held := self._held(sub_id)) is not None and held[:2] == (owner, token):
+            del self.leases[sub_id]
 
 
 SubscriptionStore = RedisSubscriptionStore | MemorySubscriptionStore

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -83,4 +84,12 @@ class PublisherSettings(BaseSettings):
             if self.webhook_allow_private_targets:
                 raise ValueError("NOF_PUBLISHER_WEBHOOK_ALLOW_PRIVATE_TARGETS must not be set in production; "
                                  "use NOF_PUBLISHER_WEBHOOK_ALLOWLIST for specific private networks")
+            for item in self.allowlist:
+                try:
+                    network = ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    continue  # a host name
+                if network.prefixlen == 0:
+                    raise ValueError(f"NOF_PUBLISHER_WEBHOOK_ALLOWLIST: {item} allows every address, which turns the "
+                                     "webhook target guard off; list the specific private networks instead")
         return self

@@ -64,3 +64,16 @@ def test_production_refuses_unsafe_settings(tmp_path):
     assert admin_token_hash(ok) == "a" * 64
     with pytest.raises(ConfigurationError):
         admin_token_hash(ok.model_copy(update={"admin_token_sha256": None}))
+
+
+@pytest.mark.parametrize("allowlist", ["0.0.0.0/0", "10.0.0.0/8, ::/0", "0.0.0.0/0,hooks.internal"])
+def test_production_refuses_an_allowlist_of_every_address(tmp_path, allowlist):
+    password = tmp_path / "kafka-password"
+    password.write_text("secret\n")
+    common = CommonSettings(environment=Environment.production, redis=RedisSettings(url="redis://redis:6379/0"),
+                            kafka=KafkaSettings(bootstrap_servers="kafka:9093", security_protocol="SASL_SSL",
+                                                sasl_username="publisher", sasl_password_file=password))
+    fine = dict(common=common, admin_token_sha256="a" * 64, secrets_keys=Fernet.generate_key().decode())
+    with pytest.raises(ValidationError, match="allows every address"):
+        PublisherSettings(**fine, webhook_allowlist=allowlist)
+    assert PublisherSettings(**fine, webhook_allowlist="10.20.0.0/16,hooks.internal").allowlist

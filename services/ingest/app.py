@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.ingest.accept import Acceptor
+from services.ingest.key_gate import KeyGate
 from services.ingest.routes import IngestContext, router
 from services.ingest.settings import IngestSettings
 from services.ingest.sink import InputSink, KafkaInputSink
@@ -46,4 +47,5 @@ def create_app(settings: IngestSettings | None = None, sink: InputSink | None = 
     app.include_router(operational_router("ingest", {"kafka": kafka_ok}))
     csv_path = "/v1/observations/csv"
     app.add_middleware(BodyLimit, limit_for=lambda p: settings.max_csv_bytes if p == csv_path else settings.max_body_bytes)
+    app.add_middleware(KeyGate, keys=ctx.keys)  # outermost: an unknown key is refused before the body is read
     return app

@@ -98,3 +98,18 @@ async def test_overlong_subscription_fields_are_422(client, store, body):
     response = await client.post("/v1/subscriptions", json=body)
     assert response.status_code == 422 and response.json()["detail"][0]["loc"][0] == "body"
     assert store.subs == {}
+
+
+@pytest.mark.parametrize("filters", [{"trust_codes": [f"R{i:04d}" for i in range(501)]},
+                                     {"regions": ["x" * 101]}])
+async def test_overlong_filter_lists_and_items_are_422_naming_the_filter(client, store, filters):
+    response = await client.post("/v1/subscriptions", json={"url": "https://8.8.8.8/hook", "filters": filters})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][:3] == ["body", "filters", next(iter(filters))]
+    assert store.subs == {}
+
+
+async def test_an_overlong_stream_filter_is_400_naming_the_filter(client):
+    async with asyncio.timeout(30):  # a stream that opened would never end
+        response = await client.get("/v1/stream", params={"trust_code": ",".join(f"R{i:04d}" for i in range(501))})
+    assert response.status_code == 400 and "trust_codes" in response.json()["detail"]

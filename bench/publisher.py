@@ -180,6 +180,8 @@ async def run(args: argparse.Namespace) -> dict:
            "NOF_PUBLISHER_ADMIN_TOKEN_SHA256": sha256_hex(token), "NOF_PUBLISHER_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
            "NOF_PUBLISHER_CONSUMER_GROUP": f"nof-bench-{uuid.uuid4().hex[:8]}",
            "NOF_PUBLISHER_CONSUMER_OFFSET_RESET": "latest", "NOF_PUBLISHER_PUBLIC_TOPIC_ENABLED": "false",
+           # every benchmark client connects from this machine's one address
+           "NOF_PUBLISHER_SSE_MAX_CLIENTS_PER_ADDRESS": str(max(args.sse, 1)),
            "NOF_LOG_LEVEL": "WARNING"}
     meter = Meter()
     load_before = os.getloadavg()[0]

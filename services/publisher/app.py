@@ -37,6 +37,7 @@ from services.publisher.routes import leagues, stream, subscriptions
 from services.publisher.runtime import Runtime
 from services.publisher.secret_box import secret_box
 from services.publisher.settings import PublisherSettings
+from services.publisher.sse_limits import ConnectionLimits
 from services.publisher.ssrf import TargetGuard
 from services.publisher.subscription_log import KafkaSubscriptionLog, SubscriptionLog
 from services.publisher.subscriptions import RedisSubscriptionStore, SubscriptionStore
@@ -79,7 +80,8 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
     sub_log = sub_log or KafkaSubscriptionLog(settings, box)
     hub = Hub(event_log, settings.ring_size)
     guard = TargetGuard(settings.webhook_allow_private_targets, settings.allowlist)
-    runtime = Runtime(settings, LeagueCache(redis, prefix), event_log, hub, store, guard, admin_sha256, sub_log)
+    runtime = Runtime(settings, LeagueCache(redis, prefix), event_log, hub, store, guard, admin_sha256, sub_log,
+                      ConnectionLimits(settings.sse_max_clients, settings.sse_max_clients_per_address))
     regions = {code: t.region for code, t in load_trust_register().items()}
     hold = alerts.HoldDown(settings.alert_hold_updates, settings.alert_hold_seconds)
     recovery = Recovery(event_log, store, sub_log, rebuild or kafka_rebuild(settings, event_log, hold, regions),

@@ -5,6 +5,7 @@ PublisherError
 │   └── TargetRefused a webhook URL points at a private or loopback address (422)
 ├── NotFound          unknown league, trust or subscription: 404
 ├── Unauthorized      missing or wrong admin token: 401
+├── TooManyRequests   a client is over a connection cap (SSE): 429 with Retry-After
 ├── Unavailable       a dependency (the subscriptions topic, Redis) did not answer: 503 with Retry-After
 └── ConfigurationError unsafe or missing settings: the service refuses to start
 Transient delivery failures are not exceptions here: the dispatcher retries them with backoff.
@@ -50,6 +51,10 @@ class Unauthorized(PublisherError):
     status = 401
 
 
+class TooManyRequests(PublisherError):
+    status = 429
+
+
 class Unavailable(PublisherError):
     status = 503
 
@@ -62,7 +67,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(PublisherError)
     async def _handle(request: Request, exc: PublisherError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-        if isinstance(exc, Unavailable):
+        if isinstance(exc, (Unavailable, TooManyRequests)):
             headers = {"Retry-After": "5"}
         return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
 

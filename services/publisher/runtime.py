@@ -13,6 +13,7 @@ from services.publisher.auth import check_bearer
 from services.publisher.event_log import EventLog
 from services.publisher.hub import Hub
 from services.publisher.settings import PublisherSettings
+from services.publisher.sse_limits import ConnectionLimits
 from services.publisher.ssrf import TargetGuard
 from services.publisher.subscription_log import SubscriptionLog
 from services.publisher.subscriptions import SubscriptionStore
@@ -28,6 +29,7 @@ class Runtime:
     guard: TargetGuard
     admin_sha256: str
     sub_log: SubscriptionLog
+    sse_limits: ConnectionLimits
 
 
 def get_runtime(request: Request) -> Runtime:

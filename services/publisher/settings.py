@@ -48,6 +48,8 @@ class PublisherSettings(BaseSettings):
     sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
     sse_queue_size: int = Field(default=1_000, ge=1)
     sse_send_timeout_seconds: float = Field(default=30.0, gt=0)
+    sse_max_clients: int = Field(default=10_000, ge=1, description="event streams served at once, in total")
+    sse_max_clients_per_address: int = Field(default=20, ge=1, description="event streams from one client address")
 
     # Alerts hold-down: a new segment must hold for this many updates AND this many seconds.
     alert_hold_updates: int = Field(default=1, ge=1)

@@ -16,11 +16,11 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.publisher import metrics
-from services.publisher.errors import BadRequest
+from services.publisher.errors import BadRequest, TooManyRequests
 from services.publisher.event_log import POSITION_PATTERN, LogEntry, id_key
 from services.publisher.filters import Filters, matches
 from services.publisher.hub import Listener
@@ -60,7 +60,8 @@ def stream_filters(
         raise BadRequest(str(exc)) from None
 
 
-async def _events(rt: Runtime, f: Filters, listener: Listener, start: str | None) -> AsyncIterator[ServerSentEvent | bytes]:
+async def _events(rt: Runtime, f: Filters, listener: Listener, start: str | None,
+                  address: str) -> AsyncIterator[ServerSentEvent | bytes]:
     metrics.sse_clients.inc()
     last = start or listener.start
     try:
@@ -88,6 +89,7 @@ async def _events(rt: Runtime, f: Filters, listener: Listener, start: str | None
             "last_event_id": last}))
     finally:
         rt.hub.forget(listener)
+        rt.sse_limits.leave(address)
         metrics.sse_clients.dec()
 
 
@@ -95,6 +97,7 @@ async def _events(rt: Runtime, f: Filters, listener: Listener, start: str | None
             response_class=EventSourceResponse,
             responses={200: {"content": {"text/event-stream": {}}, "description": "an endless event stream"}})
 async def stream(
+    request: Request,
     rt: RuntimeDep,
     f: Annotated[Filters, Depends(stream_filters)],
     last_event_id: Annotated[str | None, Query(description="resume after this position (EventSource sends the header)")] = None,
@@ -104,6 +107,9 @@ async def stream(
     if start is not None and not POSITION.fullmatch(start):
         raise BadRequest(f"Last-Event-ID must be an event-log position like 1718000000000-0, not {start!r}")
     s = rt.settings
+    address = request.client.host if request.client else "unknown"
+    if (refused := rt.sse_limits.admit(address)) is not None:
+        raise TooManyRequests(refused)
     listener = rt.hub.listen(f, s.sse_queue_size)
-    return EventSourceResponse(_events(rt, f, listener, start), ping=s.sse_heartbeat_seconds,
+    return EventSourceResponse(_events(rt, f, listener, start, address), ping=s.sse_heartbeat_seconds,
                                send_timeout=s.sse_send_timeout_seconds, headers={"X-Accel-Buffering": "no"})

@@ -224,9 +224,12 @@ class Dispatcher:
                      extra={**facts, "attempt": attempt, "status": status, "error": error, "retry_in_s": round(wait, 3)})
             await self.sleep(wait)
         metrics.deliveries.labels("dead_lettered").inc()
-        await self.store.dead_letter(sub.id, DeadLetter(
+        dropped = await self.store.dead_letter(sub.id, DeadLetter(
             position=position, event_id=event_id, body=body.decode(), occurred_ms=occurred_ms,
             correlation_id=correlation_id, attempts=attempt, last_status=status, last_error=error))
+        if dropped:
+            metrics.dead_letters_dropped.inc(dropped)
+            log.warning("oldest dead letters dropped: the list is at its cap", extra={**facts, "dropped": dropped})
         log.warning("webhook delivery dead-lettered",
                     extra={**facts, "attempts": attempt, "status": status, "error": error})
         if (await self.store.status(sub.id)).state == "disabled":

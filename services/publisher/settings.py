@@ -39,6 +39,7 @@ class PublisherSettings(BaseSettings):
     retry_max_attempts: int = Field(default=8, ge=1, le=50)
     dispatch: bool = True
     lease_seconds: float = Field(default=15.0, ge=1)
+    dead_letters_max: int = Field(default=10_000, ge=1, description="dead letters kept per subscription (oldest dropped)")
     webhook_disable_after_seconds: float = Field(
         default=3 * 24 * 3600, gt=0, description="a subscription failing this long without a success is disabled")
 

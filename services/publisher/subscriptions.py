@@ -89,12 +89,21 @@ class SubscriptionStatus(BaseModel):
     gaps: int = Field(default=0, description="times the cursor fell behind the retained event log")
 
 
-_MOVE_ALL = """
-local items = redis.call('LRANGE', KEYS[1], 0, -1)
+# KEYS: failed, replay. ARGV: chunk, most the replay queue may hold. Moves the oldest dead letters, at most
+# one chunk per call (a long list never blocks Redis for long); returns how many moved.
+_MOVE_CHUNK = """
+local room = tonumber(ARGV[2]) - redis.call('LLEN', KEYS[2])
+local n = math.min(tonumber(ARGV[1]), room)
+if n <= 0 then return 0 end
+local items = redis.call('LRANGE', KEYS[1], 0, n - 1)
 for i = 1, #items do redis.call('RPUSH', KEYS[2], items[i]) end
-redis.call('DEL', KEYS[1])
+redis.call('LTRIM', KEYS[1], #items, -1)
 return #items
 """
+
+#: Dead letters kept per subscription (the oldest are dropped past it) and moved per replay step.
+MAX_DEAD_LETTERS = 10_000
+REPLAY_CHUNK = 500
 
 # KEYS: lease, fence. ARGV: owner, ttl ms. The token of the lease held or newly granted; -1 if another holds it.
 _ACQUIRE = """
@@ -134,13 +143,15 @@ return refused
 
 
 class RedisSubscriptionStore:
-    def __init__(self, client: aioredis.Redis, prefix: str, box: SecretBox) -> None:
+    def __init__(self, client: aioredis.Redis, prefix: str, box: SecretBox,
+                 max_dead_letters: int = MAX_DEAD_LETTERS) -> None:
         self.client, self.prefix, self.box = client, prefix, box
+        self.max_dead_letters = max_dead_letters
         self.index = f"{prefix}:subs"
         self._acquire = client.register_script(_ACQUIRE)
         self._renew = client.register_script(_RENEW)
         self._fenced_set = client.register_script(_FENCED_SET)
-        self._move_all = client.register_script(_MOVE_ALL)
+        self._move_chunk = client.register_script(_MOVE_CHUNK)
 
     def _key(self, sub_id: str, what: str) -> str:
         return f"{self.prefix}:sub:{sub_id}:{what}"
@@ -188,8 +199,14 @@ class RedisSubscriptionStore:
             args += [position, "" if token is None else str(token)]
         return int(await self._fenced_set(keys=keys, args=args))
 
-    async def dead_letter(self, sub_id: str, item: DeadLetter) -> None:
-        await self.client.rpush(self._key(sub_id, "failed"), item.model_dump_json())
+    async def dead_letter(self, sub_id: str, item: DeadLetter) -> int:
+        """Append a dead letter, dropping the oldest past the cap; returns how many were dropped."""
+        key = self._key(sub_id, "failed")
+        pipe = self.client.pipeline(transaction=True)
+        pipe.rpush(key, item.model_dump_json())
+        pipe.ltrim(key, -self.max_dead_letters, -1)
+        length = (await pipe.execute())[0]
+        return max(0, int(length) - self.max_dead_letters)
 
     async def status(self, sub_id: str) -> SubscriptionStatus:
         raw = await self.client.get(self._key(sub_id, "status"))
@@ -205,9 +222,12 @@ class RedisSubscriptionStore:
     async def failed_count(self, sub_id: str) -> int:
         return int(await self.client.llen(self._key(sub_id, "failed")))
 
-    async def queue_replay(self, sub_id: str) -> int:
-        """Move every dead letter to the replay queue (atomically); returns how many."""
-        return int(await self._move_all(keys=[self._key(sub_id, "failed"), self._key(sub_id, "replay")]))
+    async def queue_replay(self, sub_id: str, chunk: int = REPLAY_CHUNK) -> int:
+        """Move the dead letters to the replay queue, a chunk at a time, while it has room; returns how many."""
+        keys, moved = [self._key(sub_id, "failed"), self._key(sub_id, "replay")], 0
+        while step := int(await self._move_chunk(keys=keys, args=[chunk, self.max_dead_letters])):
+            moved += step
+        return moved
 
     async def next_replay(self, sub_id: str) -> DeadLetter | None:
         raw = await self.client.lindex(self._key(sub_id, "replay"), 0)
@@ -233,8 +253,8 @@ class RedisSubscriptionStore:
 class MemorySubscriptionStore:
     """In-memory twin: leases expire and are fenced as in Redis (``clock`` is monotonic seconds)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
+    def __init__(self, clock: Callable[[], float] = time.monotonic, max_dead_letters: int = MAX_DEAD_LETTERS) -> None:
+        self.clock, self.max_dead_letters = clock, max_dead_letters
         self.leases: dict[str, tuple[str, int, float]] = {}  # id -> owner, token, expires at
         self.fences: dict[str, int] = {}
         self.subs: dict[str, Subscription] = {}
@@ -276,8 +296,12 @@ class MemorySubscriptionStore:
                 refused += 1
         return refused
 
-    async def dead_letter(self, sub_id: str, item: DeadLetter) -> None:
-        self.failures.setdefault(sub_id, []).append(item)
+    async def dead_letter(self, sub_id: str, item: DeadLetter) -> int:
+        items = self.failures.setdefault(sub_id, [])
+        items.append(item)
+        dropped = max(0, len(items) - self.max_dead_letters)
+        del items[:dropped]
+        return dropped
 
     async def status(self, sub_id: str) -> SubscriptionStatus:
         return self.statuses.get(sub_id, SubscriptionStatus())
@@ -291,10 +315,12 @@ class MemorySubscriptionStore:
     async def failed_count(self, sub_id: str) -> int:
         return len(self.failures.get(sub_id, []))
 
-    async def queue_replay(self, sub_id: str) -> int:
-        items = self.failures.pop(sub_id, [])
-        self.replays.setdefault(sub_id, []).extend(items)
-        return len(items)
+    async def queue_replay(self, sub_id: str, chunk: int = REPLAY_CHUNK) -> int:
+        failed, queue = self.failures.get(sub_id, []), self.replays.setdefault(sub_id, [])
+        moved = min(len(failed), max(0, self.max_dead_letters - len(queue)))
+        queue.extend(failed[:moved])
+        del failed[:moved]
+        return moved
 
     async def next_replay(self, sub_id: str) -> DeadLetter | None:
         q = self.replays.get(sub_id)

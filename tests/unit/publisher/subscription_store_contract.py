@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from services.publisher.subscriptions import Subscription, SubscriptionStatus
+from services.publisher.subscriptions import DeadLetter, Subscription, SubscriptionStatus
 
 SECRET = "whsec_" + "A" * 44
 
@@ -51,5 +51,27 @@ async def status_is_kept_and_deleted_with_the_subscription(store) -> None:  # no
     assert await store.status(sub.id) == SubscriptionStatus()
 
 
+def _letter(n: int) -> DeadLetter:
+    return DeadLetter(position=f"{n}-0", event_id=f"evt_{n}", body="{}", attempts=8, last_status=500,
+                      last_error="HTTP 500")
+
+
+async def dead_letters_are_capped_and_replayed_in_chunks(store) -> None:  # noqa: ANN001
+    sub = await _created(store)
+    store.max_dead_letters = 3
+    dropped = [await store.dead_letter(sub.id, _letter(n)) for n in range(5)]
+    assert dropped == [0, 0, 0, 1, 1]
+    assert [d.event_id for d in await store.failed(sub.id)] == ["evt_2", "evt_3", "evt_4"]  # the newest kept
+    assert await store.queue_replay(sub.id, chunk=2) == 3
+    assert await store.failed_count(sub.id) == 0
+    assert (await store.next_replay(sub.id)).event_id == "evt_2"
+    for n in range(5, 8):
+        await store.dead_letter(sub.id, _letter(n))
+    assert await store.queue_replay(sub.id, chunk=2) == 0  # the replay queue is full: nothing moves yet
+    await store.drop_replay(sub.id)
+    assert await store.queue_replay(sub.id, chunk=2) == 1
+    assert [d.event_id for d in await store.failed(sub.id)] == ["evt_6", "evt_7"]
+
+
 CONTRACT = (one_instance_holds_a_lease_at_a_time, a_lapsed_lease_cannot_write_the_cursor,
-            status_is_kept_and_deleted_with_the_subscription)
+            status_is_kept_and_deleted_with_the_subscription, dead_letters_are_capped_and_replayed_in_chunks)

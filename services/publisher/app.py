@@ -74,7 +74,7 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
     redis = aioredis.from_url(settings.common.redis.url, max_connections=settings.redis_max_connections,
                               health_check_interval=30)
     prefix = settings.common.redis.key_prefix
-    event_log = event_log or RedisEventLog(redis, prefix, settings.retained_events)
+    event_log = event_log or RedisEventLog(redis, prefix, settings.retained_events, settings.seen_ids_max_age_seconds)
     box = secret_box(settings)  # refuses to start without keys in production
     store = store or RedisSubscriptionStore(redis, prefix, box, settings.dead_letters_max)
     sub_log = sub_log or KafkaSubscriptionLog(settings, box)

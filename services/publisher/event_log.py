@@ -7,7 +7,8 @@ idempotent: the consumer checks ``known`` event ids and each league's ``high_ver
 entries, the ids and the alert hold-down state in one MULTI, so a crash leaves all or nothing.
 
 Keys: ``{p}:events`` (stream, MAXLEN ~ retained), ``{p}:events:seen`` (zset event id → append time, trimmed
-to the same size), ``{p}:events:versions`` (hash league → highest version appended),
+to the same size and to ids younger than ``seen_max_age_s``; an older copy of an event is still refused by its
+league version), ``{p}:events:versions`` (hash league → highest version appended),
 ``{p}:events:holds`` (hash ``league|trust`` → alert hold-down JSON), ``{p}:publisher:state`` (the state
 marker: ``ready:<epoch>`` or ``rebuilding:<epoch>``; missing once Redis lost the publisher's state, see
 recovery.py) and ``{p}:publisher:recovery`` (the lease of the instance that is restoring it).
@@ -90,8 +91,9 @@ class Appended:
 
 
 class RedisEventLog:
-    def __init__(self, client: aioredis.Redis, prefix: str, retained: int) -> None:
-        self.client, self.retained = client, retained
+    def __init__(self, client: aioredis.Redis, prefix: str, retained: int,
+                 seen_max_age_s: float = 14 * 24 * 3600) -> None:
+        self.client, self.retained, self.seen_max_age_s = client, retained, seen_max_age_s
         self.stream, self.seen = f"{prefix}:events", f"{prefix}:events:seen"
         self.versions, self.holds_key = f"{prefix}:events:versions", f"{prefix}:events:holds"
         self.marker, self.lock_key = f"{prefix}:publisher:state", f"{prefix}:publisher:recovery"
@@ -155,6 +157,7 @@ class RedisEventLog:
         if appended:
             pipe.zadd(self.seen, {a.event_id: now for a in appended})
             pipe.zremrangebyrank(self.seen, 0, -self.retained - 1)
+            pipe.zremrangebyscore(self.seen, "-inf", f"({now - self.seen_max_age_s}")
             top: dict[str, int] = {}
             for a in appended:
                 top[a.league] = max(top.get(a.league, -1), a.league_version)

@@ -45,6 +45,8 @@ class PublisherSettings(BaseSettings):
 
     # Event log, SSE
     retained_events: int = Field(default=100_000, ge=100)
+    seen_ids_max_age_seconds: float = Field(default=14 * 24 * 3600, gt=0,
+                                            description="appended event ids kept for deduplication this long")
     ring_size: int = Field(default=20_000, ge=100)
     sse_heartbeat_seconds: float = Field(default=15.0, gt=0)
     sse_queue_size: int = Field(default=1_000, ge=1)

@@ -104,6 +104,10 @@ class RedisSettings(BaseSettings):
     key_prefix: str = "nof"
 
 
+class CredentialsRefused(RuntimeError):
+    """A service was asked to make local development credentials where that is not explicitly allowed."""
+
+
 class CommonSettings(BaseSettings):
     """Settings every process shares (prefix ``NOF_``)."""
 
@@ -123,6 +127,15 @@ class CommonSettings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.environment is Environment.production
+
+    def allow_local_credentials(self, what: str) -> None:
+        """Raise CredentialsRefused unless this is explicitly a developer's or a test machine: the local
+        scripts, the tests and compose set NOF_ENVIRONMENT; a server that forgot it gets no made-up keys."""
+        if self.production:
+            raise CredentialsRefused(f"{what} must be configured in production; none is created")
+        if "environment" not in self.model_fields_set:
+            raise CredentialsRefused(f"NOF_ENVIRONMENT is unset, so no {what} is created on this machine: set "
+                                     "NOF_ENVIRONMENT=development (or test) on a developer's machine, or configure it")
 
     @model_validator(mode="after")
     def _refuse_local_infrastructure_in_production(self) -> "CommonSettings":

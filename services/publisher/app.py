@@ -31,7 +31,7 @@ from services.publisher.auth import admin_token_hash
 from services.publisher.dispatcher import Dispatcher
 from services.publisher.event_log import EventLog, RedisEventLog
 from services.publisher.hub import Hub
-from services.publisher.recovery import Rebuild, Recovery, kafka_rebuild
+from services.publisher.recovery import Rebuild, Recovery, kafka_behind, kafka_rebuild
 from services.publisher.retry import RetryPolicy
 from services.publisher.routes import leagues, stream, subscriptions
 from services.publisher.runtime import Runtime
@@ -85,7 +85,8 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
     regions = {code: t.region for code, t in load_trust_register().items()}
     hold = alerts.HoldDown(settings.alert_hold_updates, settings.alert_hold_seconds)
     recovery = Recovery(event_log, store, sub_log, rebuild or kafka_rebuild(settings, event_log, hold, regions),
-                        recover=settings.consume)
+                        recover=settings.consume,
+                        behind=None if rebuild else kafka_behind(settings, event_log))
     status = consumer.Status()
 
     @asynccontextmanager

@@ -63,4 +63,5 @@ def secret_box(settings: PublisherSettings) -> SecretBox:
         return SecretBox(keys)
     if settings.common.production:
         raise ConfigurationError("NOF_PUBLISHER_SECRETS_KEYS is required in production")
+    settings.common.allow_local_credentials("local webhook-secrets key (NOF_PUBLISHER_SECRETS_KEYS)")
     return SecretBox([local_key(settings.common.local_dir)])

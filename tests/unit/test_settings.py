@@ -3,7 +3,11 @@
 import pytest
 from pydantic import ValidationError
 
-from shared.settings import CommonSettings, Environment
+from services.ingest.settings import IngestSettings
+from services.publisher.auth import admin_token_hash
+from services.publisher.secret_box import secret_box
+from services.publisher.settings import PublisherSettings
+from shared.settings import CommonSettings, CredentialsRefused, Environment
 
 
 def test_development_defaults_point_at_the_local_stack(monkeypatch):
@@ -100,3 +104,18 @@ def test_min_insync_replicas_cannot_exceed_the_replication_factor(monkeypatch):
     monkeypatch.setenv("NOF_KAFKA_MIN_INSYNC_REPLICAS", "4")
     with pytest.raises(ValidationError, match="NOF_KAFKA_MIN_INSYNC_REPLICAS"):
         CommonSettings()
+
+
+def test_local_credentials_need_an_explicit_development_or_test_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("NOF_ENVIRONMENT", raising=False)  # a server where nobody said what it is
+    monkeypatch.setenv("NOF_LOCAL_DIR", str(tmp_path))
+    with pytest.raises(CredentialsRefused, match="NOF_ENVIRONMENT is unset.*NOF_INGEST_API_KEYS"):
+        IngestSettings().key_ring()
+    with pytest.raises(CredentialsRefused, match="NOF_ENVIRONMENT is unset.*ADMIN_TOKEN"):
+        admin_token_hash(PublisherSettings())
+    with pytest.raises(CredentialsRefused, match="NOF_ENVIRONMENT is unset.*SECRETS_KEYS"):
+        secret_box(PublisherSettings())
+    assert list(tmp_path.iterdir()) == []  # nothing was made
+    monkeypatch.setenv("NOF_ENVIRONMENT", "development")
+    assert IngestSettings().key_ring().keys and admin_token_hash(PublisherSettings())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ingest-dev-key", "publisher-admin-token"]

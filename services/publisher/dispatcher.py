@@ -22,7 +22,6 @@ that id as ``X-Correlation-ID``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -119,8 +118,8 @@ class Dispatcher:
                     await self.keep_lease(sub.id, token, delivering)
                 finally:
                     delivering.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await delivering
+                    # gather, not a bare await: a cancellation of this worker must not be swallowed here
+                    await asyncio.gather(delivering, return_exceptions=True)
             except asyncio.CancelledError:
                 if token is not None:
                     await asyncio.shield(self.store.release(sub.id, self.owner, token))

@@ -8,6 +8,7 @@ the process runs out of memory or file descriptors. A client over either cap get
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 
 
 class ConnectionLimits:
@@ -28,3 +29,15 @@ class ConnectionLimits:
         self.open[address] -= 1
         if self.open[address] <= 0:
             del self.open[address]
+
+    def releaser(self, address: str) -> Callable[[], Awaitable[None]]:
+        """One admitted connection's release, safe to call more than once: the stream calls it when it ends,
+        and the response once more afterwards, for a client gone before its stream ever started."""
+        done = False
+
+        async def release() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                self.leave(address)
+        return release

@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import re
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.background import BackgroundTask
 
 from services.publisher import metrics
 from services.publisher.errors import BadRequest, TooManyRequests
@@ -61,7 +62,7 @@ def stream_filters(
 
 
 async def _events(rt: Runtime, f: Filters, listener: Listener, start: str | None,
-                  address: str) -> AsyncIterator[ServerSentEvent | bytes]:
+                  release: Callable[[], Awaitable[None]]) -> AsyncIterator[ServerSentEvent | bytes]:
     metrics.sse_clients.inc()
     last = start or listener.start
     try:
@@ -89,7 +90,7 @@ async def _events(rt: Runtime, f: Filters, listener: Listener, start: str | None
             "last_event_id": last}))
     finally:
         rt.hub.forget(listener)
-        rt.sse_limits.leave(address)
+        await release()
         metrics.sse_clients.dec()
 
 
@@ -111,5 +112,7 @@ async def stream(
     if (refused := rt.sse_limits.admit(address)) is not None:
         raise TooManyRequests(refused)
     listener = rt.hub.listen(f, s.sse_queue_size)
-    return EventSourceResponse(_events(rt, f, listener, start, address), ping=s.sse_heartbeat_seconds,
+    release = rt.sse_limits.releaser(address)
+    return EventSourceResponse(_events(rt, f, listener, start, release), background=BackgroundTask(release),
+                               ping=s.sse_heartbeat_seconds,
                                send_timeout=s.sse_send_timeout_seconds, headers={"X-Accel-Buffering": "no"})

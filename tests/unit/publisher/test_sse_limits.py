@@ -26,6 +26,15 @@ def test_limits_count_per_address_and_in_total():
     assert limits.open == {"10.0.0.1": 1, "10.0.0.2": 1, "10.0.0.3": 1}
 
 
+async def test_a_release_counts_once_however_often_it_is_called():
+    limits = ConnectionLimits(total=10, per_address=2)
+    assert limits.admit("10.0.0.1") is None and limits.admit("10.0.0.1") is None
+    release = limits.releaser("10.0.0.1")
+    await release()
+    await release()  # the stream ended, then the response's background task ran too
+    assert limits.open == {"10.0.0.1": 1}
+
+
 async def test_a_client_over_its_address_cap_gets_429_with_retry_after(tmp_path):
     settings = PublisherSettings(admin_token_sha256=sha256_hex("t"), consume=False, dispatch=False,
                                  public_topic_enabled=False, sse_max_clients_per_address=2)

@@ -113,6 +113,11 @@ async def stream(
         raise TooManyRequests(refused)
     listener = rt.hub.listen(f, s.sse_queue_size)
     release = rt.sse_limits.releaser(address)
-    return EventSourceResponse(_events(rt, f, listener, start, release), background=BackgroundTask(release),
+
+    async def after() -> None:  # also for a client gone before its stream started (no finally ran)
+        rt.hub.forget(listener)
+        await release()
+
+    return EventSourceResponse(_events(rt, f, listener, start, release), background=BackgroundTask(after),
                                ping=s.sse_heartbeat_seconds,
                                send_timeout=s.sse_send_timeout_seconds, headers={"X-Accel-Buffering": "no"})

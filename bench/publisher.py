@@ -176,10 +176,13 @@ async def run(args: argparse.Namespace) -> dict:
     prefix, league = f"nof-bench-{uuid.uuid4().hex[:8]}", f"bench-{uuid.uuid4().hex[:8]}"
     token, port = uuid.uuid4().hex, spare_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "NOF_PUBLISHER_PORT": str(port), "NOF_REDIS_KEY_PREFIX": prefix,
+    env = {**os.environ, "NOF_ENVIRONMENT": os.environ.get("NOF_ENVIRONMENT", "development"),
+           "NOF_PUBLISHER_PORT": str(port), "NOF_REDIS_KEY_PREFIX": prefix,
            "NOF_PUBLISHER_ADMIN_TOKEN_SHA256": sha256_hex(token), "NOF_PUBLISHER_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
            "NOF_PUBLISHER_CONSUMER_GROUP": f"nof-bench-{uuid.uuid4().hex[:8]}",
            "NOF_PUBLISHER_CONSUMER_OFFSET_RESET": "latest", "NOF_PUBLISHER_PUBLIC_TOPIC_ENABLED": "false",
+           # every benchmark client connects from this machine's one address
+           "NOF_PUBLISHER_SSE_MAX_CLIENTS_PER_ADDRESS": str(max(args.sse, 1)),
            "NOF_LOG_LEVEL": "WARNING"}
     meter = Meter()
     load_before = os.getloadavg()[0]

@@ -39,6 +39,13 @@ class KeyRing:
 
     def authorise(self, authorization: str | None, scope: str) -> ApiKey:
         """The key behind an ``Authorization: Bearer`` header, if it carries ``scope``; else AuthError."""
+        match = self.identify(authorization)
+        if scope not in match.scopes:
+            raise AuthError(f"key {match.name!r} lacks the scope {scope!r}", forbidden=True)
+        return match
+
+    def identify(self, authorization: str | None) -> ApiKey:
+        """The key behind an ``Authorization: Bearer`` header, whatever its scopes; else AuthError."""
         if not authorization or not authorization.lower().startswith("bearer "):
             raise AuthError("missing bearer token: send 'Authorization: Bearer <key>'")
         digest = hash_key(authorization[7:].strip())
@@ -48,6 +55,4 @@ class KeyRing:
                 match = key
         if match is None:
             raise AuthError("unknown API key")
-        if scope not in match.scopes:
-            raise AuthError(f"key {match.name!r} lacks the scope {scope!r}", forbidden=True)
         return match

@@ -8,6 +8,7 @@
     ├── AuthError             401 (no or unknown credentials) / 403 (credentials lack the scope)
     ├── NotFound              404
     ├── Conflict              409, the request contradicts an earlier one (a reused idempotency key)
+    ├── TooManyRequests       429 with Retry-After: the client is over a connection cap
     └── Unavailable           a dependency is down: 503 with Retry-After; the client should retry
 """
 
@@ -85,6 +86,15 @@ class Conflict(ServiceError):
     def __init__(self, message: str, errors: list[FieldError] | None = None) -> None:
         super().__init__(message)
         self.errors = errors or []
+
+
+class TooManyRequests(ServiceError):
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after_s: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class Unavailable(ServiceError):

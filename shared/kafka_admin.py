@@ -13,6 +13,7 @@ from kafka.structs import OffsetAndMetadata
 from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from shared.kafka_security import kafka_python_options
 from shared.settings import KafkaSettings
 from shared.topics import ANCHORED_GROUPS, TOPICS, TopicSpec
 
@@ -29,6 +30,7 @@ def admin_client(settings: KafkaSettings) -> KafkaAdminClient:
         bootstrap_servers=settings.bootstrap_list,
         client_id=f"{settings.client_id}-admin",
         request_timeout_ms=settings.request_timeout_ms,
+        **kafka_python_options(settings),
     )
 
 
@@ -41,6 +43,7 @@ def broker_answers(settings: KafkaSettings, timeout_s: float = 2.0) -> bool:
             bootstrap_servers=settings.bootstrap_list,
             client_id=f"{settings.client_id}-probe",
             request_timeout_ms=max(int(timeout_s * 1000), 1000),
+            **kafka_python_options(settings),
         )
     except KafkaError:
         return False
@@ -90,11 +93,13 @@ def declare(settings: KafkaSettings, specs: tuple[TopicSpec, ...] = TOPICS) -> l
     admin = admin_client(settings)
     try:
         current = describe(admin, [s.name for s in specs])
+        wanted = {s.name: {**s.config(), "min.insync.replicas": str(settings.min_insync_replicas)} for s in specs}
         missing = [s for s in specs if s.name not in current]
         if missing:
             try:
                 admin.create_topics(
-                    [NewTopic(s.name, s.partitions, 1, topic_configs=s.config()) for s in missing],
+                    [NewTopic(s.name, s.partitions, settings.replication_factor, topic_configs=wanted[s.name])
+                     for s in missing],
                     timeout_ms=settings.request_timeout_ms,
                 )
             except TopicAlreadyExistsError:
@@ -112,9 +117,9 @@ def declare(settings: KafkaSettings, specs: tuple[TopicSpec, ...] = TOPICS) -> l
                     f"topic {spec.name} has {state.partitions} partitions, the registry says {spec.partitions}; "
                     "partitions cannot shrink: delete the topic or change the registry"
                 )
-            drift = {k: v for k, v in spec.config().items() if state.config.get(k) != v}
+            drift = {k: v for k, v in wanted[spec.name].items() if state.config.get(k) != v}
             if drift:
-                admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, spec.name, configs=spec.config())])
+                admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, spec.name, configs=wanted[spec.name])])
                 actions.append(f"aligned {spec.name} config: {sorted(drift)}")
     finally:
         admin.close()
@@ -126,7 +131,7 @@ def anchor_groups(settings: KafkaSettings, groups: dict[str, tuple[str, ...]] = 
     actions = []
     for group, topics in groups.items():
         consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_list, group_id=group, enable_auto_commit=False,
-                                 client_id=f"{settings.client_id}-anchor")
+                                 client_id=f"{settings.client_id}-anchor", **kafka_python_options(settings))
         try:
             parts = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
             missing = [tp for tp in parts if consumer.committed(tp) is None]

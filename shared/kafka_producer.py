@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from kafka import KafkaProducer
 
+from shared.kafka_security import kafka_python_options
 from shared.settings import KafkaSettings
 
 PRODUCER_DEFAULTS: dict[str, object] = {
@@ -30,5 +31,6 @@ def make_producer(settings: KafkaSettings, name: str, **overrides: object) -> Ka
         bootstrap_servers=settings.bootstrap_list,
         client_id=f"{settings.client_id}-{name}",
         request_timeout_ms=settings.request_timeout_ms,
+        **kafka_python_options(settings),
         **config,
     )

@@ -26,7 +26,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from shared.errors import AuthError, BodyTooLarge, Conflict, FieldError, ServiceError, Unavailable, ValidationFailed
+from shared.errors import (
+    AuthError, BodyTooLarge, Conflict, FieldError, ServiceError, TooManyRequests, Unavailable, ValidationFailed,
+)
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:nof-live:problem:"
@@ -41,6 +43,7 @@ KINDS: dict[int, tuple[str, str]] = {
     409: ("conflict", "Conflict"),
     413: ("payload-too-large", "Payload too large"),
     422: ("validation-failed", "Validation failed"),
+    429: ("too-many-requests", "Too many requests"),
     503: ("unavailable", "Service unavailable"),
 }
 
@@ -143,7 +146,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
         headers = {}
-        if isinstance(exc, Unavailable):
+        if isinstance(exc, (Unavailable, TooManyRequests)):
             headers["Retry-After"] = str(exc.retry_after_s)
         if isinstance(exc, AuthError) and exc.status == 401:
             headers["WWW-Authenticate"] = "Bearer"

@@ -120,7 +120,7 @@ PUBLISHER_SUBSCRIPTIONS = TopicSpec(
     name=namespaced("nof.publisher-subscriptions.v1"),
     partitions=1,
     key="<publisher Redis key prefix>/<subscription id>",
-    value="the webhook subscription JSON (url, filters, description, created_at, secret); null (a tombstone) when deleted",
+    value="the webhook subscription JSON (url, filters, description, created_at, sealed secret); null (a tombstone) when deleted",
     description="The publisher's webhook subscriptions: the source of truth its Redis copy is restored from.",
     compacted=True,
     internal=True,
@@ -150,6 +150,9 @@ TOPICS: tuple[TopicSpec, ...] = (
 )
 
 BY_NAME = {t.name: t for t in TOPICS}
+
+#: The publisher's consumer group on nof.changes.v1 (its committed offsets say what its event log holds).
+PUBLISHER_GROUP = namespaced("nof-publisher-v1")
 
 #: Consumer groups that must always hold a committed offset on every partition they read. A faust
 #: worker that restarts into a group with no committed offset (its predecessor died before its first

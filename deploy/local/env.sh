@@ -24,7 +24,20 @@ if [ "${NOF_ENVIRONMENT:-development}" != "production" ]; then
   export NOF_PUBLISHER_WEBHOOK_ALLOW_PRIVATE_TARGETS="${NOF_PUBLISHER_WEBHOOK_ALLOW_PRIVATE_TARGETS:-true}"
 fi
 
+# The local stack is a developer's: say so, so that credentials are created only where that is explicit.
+export NOF_ENVIRONMENT="${NOF_ENVIRONMENT:-development}"
+
 mkdir -p "$LOCAL/run" "$LOCAL/logs"
+
+# kafka_env PRINCIPAL: the settings that make a process that Kafka principal when the local broker
+# requires SASL_SSL (deploy/local/kafka.sh), as NAME=VALUE words for `env`; nothing with PLAINTEXT.
+kafka_env() {
+  [ "${NOF_KAFKA_SECURITY_PROTOCOL:-PLAINTEXT}" = "SASL_SSL" ] || return 0
+  printf '%s\n' "NOF_KAFKA_SASL_USERNAME=$1" "NOF_KAFKA_SASL_PASSWORD_FILE=$LOCAL/kafka/credentials/$1" \
+    "NOF_KAFKA_SSL_CA_FILE=$LOCAL/kafka/tls/ca.pem"
+}
+# kafka_env_run PRINCIPAL CMD...: run CMD as that principal.
+kafka_env_run() { local who="$1"; shift; env $(kafka_env "$who") "$@"; }
 
 say() { printf '%s\n' "$*"; }
 fail() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -12,7 +12,7 @@ start_one() {
   local name="$1" pidf="$LOCAL/run/$1.pid" log="$LOCAL/logs/$1.log"
   if pid_alive "$pidf" && healthy "$name"; then say "$name: already running on 127.0.0.1:$(port_of "$name")"; return 0; fi
   stop_pid "$name" "$pidf" >/dev/null
-  nohup "$VENV/bin/nof-$name" >> "$log" 2>&1 &
+  nohup env $(kafka_env "$name") "$VENV/bin/nof-$name" >> "$log" 2>&1 &  # its own Kafka principal
   echo $! > "$pidf"
   for _ in $(seq 1 120); do
     healthy "$name" && { say "$name: healthy on http://127.0.0.1:$(port_of "$name")"; return 0; }

@@ -8,7 +8,7 @@ D="$ROOT/deploy/local"
 infra() {
   bash "$D/kafka.sh" start
   bash "$D/redis.sh" start
-  "$PY" -m shared.kafka_admin declare
+  kafka_env_run admin "$PY" -m shared.kafka_admin declare
 }
 
 case "${1:-}" in

@@ -16,6 +16,7 @@ from services.ingest.ledger import Ledger, RedisLedger
 from services.ingest.period_window import PeriodWindow
 from services.ingest.trust_log import KafkaTrustLog, TrustLog
 from services.ingest.trust_register import TrustRegister
+from services.ingest.key_gate import KeyGate
 from services.ingest.routes import IngestContext, router
 from services.ingest.settings import IngestSettings
 from services.ingest.sink import InputSink, KafkaInputSink
@@ -90,4 +91,5 @@ def create_app(settings: IngestSettings | None = None, sink: InputSink | None = 
     app.include_router(operational_router("ingest", {"kafka": kafka_ok, "redis": redis_ok}))
     csv_path = "/v1/observations/csv"
     app.add_middleware(BodyLimit, limit_for=lambda p: settings.max_csv_bytes if p == csv_path else settings.max_body_bytes)
+    app.add_middleware(KeyGate, keys=ctx.keys)  # outermost: an unknown key is refused before the body is read
     return app

@@ -39,5 +39,6 @@ class IngestSettings(BaseSettings):
         """Configured keys; outside production with none configured, the local development key (all scopes)."""
         if self.api_keys:
             return KeyRing(self.api_keys)
+        self.common.allow_local_credentials("local development API key (NOF_INGEST_API_KEYS)")
         key = development_key(self.common.local_dir / "ingest-dev-key")
         return KeyRing([ApiKey(name="local-development", sha256=hash_key(key), scopes=SCOPES)])

@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 
 from shared import api_docs, problems, redis_store
 from shared.http import BodyLimit, operational_router
+from shared.kafka_security import aiokafka_options
 from shared.league_cache import LeagueCache
 from shared.methodology.register import load_trust_register
 
@@ -30,12 +31,14 @@ from services.publisher.auth import admin_token_hash
 from services.publisher.dispatcher import Dispatcher
 from services.publisher.event_log import EventLog, RedisEventLog
 from services.publisher.hub import Hub
-from services.publisher.recovery import Rebuild, Recovery, kafka_rebuild
+from services.publisher.recovery import Rebuild, Recovery, kafka_behind, kafka_rebuild
 from services.publisher.retry import RetryPolicy
 from services.publisher.routes import leagues, pages, stream, subscriptions
 from services.publisher.runtime import Runtime
 from services.publisher.league_views import LeagueViews
+from services.publisher.secret_box import secret_box
 from services.publisher.settings import PublisherSettings
+from services.publisher.sse_limits import ConnectionLimits
 from services.publisher.ssrf import TargetGuard
 from services.publisher.subscription_log import KafkaSubscriptionLog, SubscriptionLog
 from services.publisher.subscriptions import RedisSubscriptionStore, SubscriptionStore
@@ -47,13 +50,14 @@ def _kafka_consumer(s: PublisherSettings) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         s.changes_topic, bootstrap_servers=k.bootstrap_list, client_id=f"{k.client_id}-publisher",
         group_id=s.consumer_group, enable_auto_commit=False, auto_offset_reset=s.consumer_offset_reset,
-        request_timeout_ms=k.request_timeout_ms)
+        request_timeout_ms=k.request_timeout_ms, **aiokafka_options(k))
 
 
 def _kafka_producer(s: PublisherSettings) -> AIOKafkaProducer:
     k = s.common.kafka
     return AIOKafkaProducer(bootstrap_servers=k.bootstrap_list, client_id=f"{k.client_id}-publisher",
-                            acks="all", enable_idempotence=True, linger_ms=5, request_timeout_ms=k.request_timeout_ms)
+                            acks="all", enable_idempotence=True, linger_ms=5, request_timeout_ms=k.request_timeout_ms,
+                            **aiokafka_options(k))
 
 
 def _const(value: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
@@ -71,25 +75,29 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
     redis = aioredis.from_url(settings.common.redis.url, max_connections=settings.redis_max_connections,
                               health_check_interval=30)
     prefix = settings.common.redis.key_prefix
-    event_log = event_log or RedisEventLog(redis, prefix, settings.retained_events)
-    store = store or RedisSubscriptionStore(redis, prefix)
-    sub_log = sub_log or KafkaSubscriptionLog(settings)
+    event_log = event_log or RedisEventLog(redis, prefix, settings.retained_events, settings.seen_ids_max_age_seconds)
+    box = secret_box(settings)  # refuses to start without keys in production
+    store = store or RedisSubscriptionStore(redis, prefix, box, settings.dead_letters_max)
+    sub_log = sub_log or KafkaSubscriptionLog(settings, box)
     hub = Hub(event_log, settings.ring_size)
     guard = TargetGuard(settings.webhook_allow_private_targets, settings.allowlist)
     register = load_trust_register()
     runtime = Runtime(settings, LeagueCache(redis, prefix), event_log, hub, store, guard, admin_sha256, sub_log,
-                      LeagueViews(register))
+                      LeagueViews(register),
+                      ConnectionLimits(settings.sse_max_clients, settings.sse_max_clients_per_address))
     regions = {code: t.region for code, t in register.items()}
     hold = alerts.HoldDown(settings.alert_hold_updates, settings.alert_hold_seconds)
     recovery = Recovery(event_log, store, sub_log, rebuild or kafka_rebuild(settings, event_log, hold, regions),
-                        recover=settings.consume)
+                        recover=settings.consume,
+                        behind=None if rebuild else kafka_behind(settings, event_log))
     status = consumer.Status()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        http = await WebhookClient(settings.webhook_timeout_seconds).open()
+        http = await WebhookClient(settings.webhook_timeout_seconds, guard).open()
         policy = RetryPolicy(settings.retry_base_seconds, settings.retry_max_seconds, settings.retry_max_attempts)
-        dispatcher = Dispatcher(store, hub, http, policy, guard, lease_seconds=settings.lease_seconds)
+        dispatcher = Dispatcher(store, hub, http, policy, guard, lease_seconds=settings.lease_seconds,
+                                disable_after_seconds=settings.webhook_disable_after_seconds)
         recovery.on_change += [hub.reset, dispatcher.restart]
         tasks = [asyncio.create_task(hub.run(), name="hub")]
         await asyncio.wait_for(hub.ready.wait(), 10)

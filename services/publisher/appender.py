@@ -48,10 +48,13 @@ def alert_entry(a: SegmentAlert, region: str, source: str) -> LogEntry:
 
 async def append_changes(event_log: EventLog, events: Sequence[ChangeEvent], hold: alerts.HoldDown,
                          regions: Mapping[str, str], source: str = cloudevents.SOURCE,
-                         expect: str | None = None) -> AppendResult:
-    """``expect``: the state marker the commit requires (event_log.StateLost when Redis no longer holds it)."""
+                         expect: str | None = None, offsets: Mapping[str, int] | None = None) -> AppendResult:
+    """``expect``: the state marker the commit requires (event_log.StateLost when Redis no longer holds it);
+    ``offsets``: the consumed ``topic:partition`` → next offset, recorded in the same commit."""
     result = AppendResult()
     if not events:
+        if offsets:
+            await event_log.commit([], [], {}, expect, offsets)
         return result
     known = await event_log.known([e.event_id for e in events])
     high = await event_log.high_versions()
@@ -81,8 +84,8 @@ async def append_changes(event_log: EventLog, events: Sequence[ChangeEvent], hol
         for a in fired:
             entries.append(alert_entry(a, region, source))
             result.alerts.append(a)
-    if appended or changed:
-        result.stream_ids = await event_log.commit(appended, entries, changed, expect)
+    if appended or changed or offsets:
+        result.stream_ids = await event_log.commit(appended, entries, changed, expect, offsets)
     result.appended = len(appended)
     return result
 

@@ -34,6 +34,7 @@ def admin_token_hash(settings: PublisherSettings) -> str:
         return settings.admin_token_sha256.lower()
     if settings.common.production:
         raise ConfigurationError("NOF_PUBLISHER_ADMIN_TOKEN_SHA256 is required in production")
+    settings.common.allow_local_credentials("local admin token (NOF_PUBLISHER_ADMIN_TOKEN_SHA256)")
     return sha256_hex(local_token(settings.common.local_dir))
 
 

@@ -49,14 +49,18 @@ async def consume(consumer: AIOKafkaConsumer, event_log: EventLog, hold: alerts.
     while True:
         batches = await consumer.getmany(timeout_ms=500, max_records=500)
         events = decode(r for records in batches.values() for r in records)
-        if events:
+        offsets = {f"{tp.topic}:{tp.partition}": records[-1].offset + 1 for tp, records in batches.items() if records}
+        result = appender.AppendResult()
+        if offsets:  # recorded with the append, so a Redis restored from an older snapshot shows it
             while True:
                 expect = await recovery.ensure() if recovery else None
                 try:
-                    result = await appender.append_changes(event_log, events, hold, regions, source, expect=expect)
+                    result = await appender.append_changes(event_log, events, hold, regions, source, expect=expect,
+                                                           offsets=offsets)
                     break
                 except StateLost:
                     log.warning("Redis lost the publisher's state during an append; appending after the restore")
+        if events:
             metrics.consumed.labels("appended").inc(result.appended)
             metrics.consumed.labels("duplicate").inc(result.duplicates)
             metrics.consumed.labels("stale").inc(result.stale)

@@ -5,6 +5,7 @@ ServiceError (shared/errors.py)
 │   └── TargetRefused a webhook URL points at a private or loopback address (422, field ``url``)
 ├── NotFound          unknown league, trust or subscription: 404
 ├── Unauthorized      missing or wrong admin token: 401
+├── TooManyRequests   a client is over a connection cap (SSE): 429 with Retry-After
 └── Unavailable       a dependency (the subscriptions topic, Redis) did not answer: 503 with Retry-After
 ConfigurationError    unsafe or missing settings: the service refuses to start
 Transient delivery failures are not exceptions here: the dispatcher retries them with backoff.
@@ -12,9 +13,10 @@ Transient delivery failures are not exceptions here: the dispatcher retries them
 
 from __future__ import annotations
 
-from shared.errors import AuthError, BadRequest, FieldError, NotFound, Unavailable, ValidationFailed
+from shared.errors import AuthError, BadRequest, FieldError, NotFound, TooManyRequests, Unavailable, ValidationFailed
 
-__all__ = ["BadRequest", "ConfigurationError", "NotFound", "TargetRefused", "Unauthorized", "Unavailable"]
+__all__ = ["BadRequest", "ConfigurationError", "NotFound", "TargetRefused", "TooManyRequests", "Unauthorized",
+           "Unavailable"]
 
 
 class TargetRefused(ValidationFailed):

@@ -7,8 +7,12 @@ idempotent: the consumer checks ``known`` event ids and each league's ``high_ver
 entries, the ids and the alert hold-down state in one MULTI, so a crash leaves all or nothing.
 
 Keys: ``{p}:events`` (stream, MAXLEN ~ retained), ``{p}:events:seen`` (zset event id → append time, trimmed
-to the same size), ``{p}:events:versions`` (hash league → highest version appended),
-``{p}:events:holds`` (hash ``league|trust`` → alert hold-down JSON), ``{p}:publisher:state`` (the state
+to the same size and to ids younger than ``seen_max_age_s``; an older copy of an event is still refused by its
+league version), ``{p}:events:versions`` (hash league → highest version appended),
+``{p}:events:holds`` (hash ``league|trust`` → alert hold-down JSON), ``{p}:events:offsets`` (hash
+``topic:partition`` → the next nof.changes.v1 offset, written in the same MULTI as the entries it covers, so a
+Redis restored from an older snapshot can be told apart: its offsets are behind the consumer group's),
+``{p}:publisher:state`` (the state
 marker: ``ready:<epoch>`` or ``rebuilding:<epoch>``; missing once Redis lost the publisher's state, see
 recovery.py) and ``{p}:publisher:recovery`` (the lease of the instance that is restoring it).
 
@@ -90,10 +94,12 @@ class Appended:
 
 
 class RedisEventLog:
-    def __init__(self, client: aioredis.Redis, prefix: str, retained: int) -> None:
-        self.client, self.retained = client, retained
+    def __init__(self, client: aioredis.Redis, prefix: str, retained: int,
+                 seen_max_age_s: float = 14 * 24 * 3600) -> None:
+        self.client, self.retained, self.seen_max_age_s = client, retained, seen_max_age_s
         self.stream, self.seen = f"{prefix}:events", f"{prefix}:events:seen"
         self.versions, self.holds_key = f"{prefix}:events:versions", f"{prefix}:events:holds"
+        self.offsets_key = f"{prefix}:events:offsets"
         self.marker, self.lock_key = f"{prefix}:publisher:state", f"{prefix}:publisher:recovery"
         self._lock = client.register_script(_LOCK)
         self._unlock = client.register_script(_UNLOCK)
@@ -105,6 +111,10 @@ class RedisEventLog:
     async def set_state(self, value: str) -> None:
         await self.client.set(self.marker, value)
 
+    async def offsets(self) -> dict[str, int]:
+        """The consumed offsets recorded with the appends: ``topic:partition`` → next offset."""
+        return {k.decode(): int(v) for k, v in (await self.client.hgetall(self.offsets_key)).items()}
+
     async def lock(self, owner: str, ttl_ms: int) -> bool:
         """Take (or renew) the recovery lease; False while another instance holds it."""
         return bool(await self._lock(keys=[self.lock_key], args=[owner, ttl_ms]))
@@ -114,7 +124,7 @@ class RedisEventLog:
 
     async def reset(self) -> None:
         """Delete the log (entries, seen ids, versions, hold-down state): the start of a rebuild."""
-        await self.client.delete(self.stream, self.seen, self.versions, self.holds_key)
+        await self.client.delete(self.stream, self.seen, self.versions, self.holds_key, self.offsets_key)
 
     async def known(self, event_ids: Sequence[str]) -> set[str]:
         if not event_ids:
@@ -132,7 +142,7 @@ class RedisEventLog:
         return {k: v.decode() for k, v in zip(keys, values) if v is not None}
 
     async def commit(self, appended: Sequence[Appended], entries: Sequence[LogEntry], holds: Mapping[str, str],
-                     expect: str | None = None) -> list[StreamId]:
+                     expect: str | None = None, offsets: Mapping[str, int] | None = None) -> list[StreamId]:
         async with self.client.pipeline(transaction=True) as pipe:
             if expect is not None:
                 await pipe.watch(self.marker)
@@ -141,6 +151,8 @@ class RedisEventLog:
                     raise StateLost(f"state marker is {current!r}, expected {expect!r}")
                 pipe.multi()
             self._queue(pipe, appended, entries, holds)
+            if offsets:
+                pipe.hset(self.offsets_key, mapping={k: str(v) for k, v in offsets.items()})
             try:
                 result = await pipe.execute()
             except WatchError:
@@ -155,6 +167,7 @@ class RedisEventLog:
         if appended:
             pipe.zadd(self.seen, {a.event_id: now for a in appended})
             pipe.zremrangebyrank(self.seen, 0, -self.retained - 1)
+            pipe.zremrangebyscore(self.seen, "-inf", f"({now - self.seen_max_age_s}")
             top: dict[str, int] = {}
             for a in appended:
                 top[a.league] = max(top.get(a.league, -1), a.league_version)
@@ -195,12 +208,16 @@ class MemoryEventLog:
         self._last = (0, 0)
         self.marker: str | None = None
         self.lock_owner: str | None = None
+        self.consumed: dict[str, int] = {}
 
     async def state(self) -> str | None:
         return self.marker
 
     async def set_state(self, value: str) -> None:
         self.marker = value
+
+    async def offsets(self) -> dict[str, int]:
+        return dict(self.consumed)
 
     async def lock(self, owner: str, ttl_ms: int) -> bool:
         if self.lock_owner in (None, owner):
@@ -217,6 +234,7 @@ class MemoryEventLog:
         self.seen.clear()
         self.versions.clear()
         self.hold_state.clear()
+        self.consumed.clear()
 
     def lose_state(self) -> None:
         """What a Redis flush does to the log (tests): everything gone, the marker too; positions keep rising."""
@@ -241,9 +259,10 @@ class MemoryEventLog:
         return f"{self._last[0]}-{self._last[1]}"
 
     async def commit(self, appended: Sequence[Appended], entries: Sequence[LogEntry], holds: Mapping[str, str],
-                     expect: str | None = None) -> list[StreamId]:
+                     expect: str | None = None, offsets: Mapping[str, int] | None = None) -> list[StreamId]:
         if expect is not None and self.marker != expect:
             raise StateLost(f"state marker is {self.marker!r}, expected {expect!r}")
+        self.consumed.update(offsets or {})
         ids = [self._next_id() for _ in entries]
         self.rows.extend(zip(ids, entries))
         del self.rows[: max(0, len(self.rows) - self.retained)]

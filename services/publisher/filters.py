@@ -10,19 +10,32 @@ by at least that many places (a trust entering or leaving the ranking always cou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 EVENT_TYPES = ("assessment.changed", "segment.changed", "rank.changed", "segment.worsened", "segment.improved")
+
+
+#: Longest filter list and longest item: a subscription or a stream is matched against every event, so its
+#: filters stay small (there are about 200 trusts, a handful of leagues and regions).
+MAX_FILTER_ITEMS = 500
+MAX_FILTER_ITEM_LENGTH = 100
+
+Item = Annotated[str, StringConstraints(max_length=MAX_FILTER_ITEM_LENGTH)]
 
 
 class Filters(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    leagues: tuple[str, ...] = Field(default=(), description="league slugs, e.g. acute")
-    trust_codes: tuple[str, ...] = Field(default=(), description="trust codes, e.g. RXX")
-    regions: tuple[str, ...] = Field(default=(), description="NHS regions as in the register, e.g. London")
-    types: tuple[str, ...] = Field(default=(), description=f"event types: {', '.join(EVENT_TYPES)}")
+    leagues: tuple[Item, ...] = Field(default=(), max_length=MAX_FILTER_ITEMS,
+                                      description="league slugs, e.g. acute")
+    trust_codes: tuple[Item, ...] = Field(default=(), max_length=MAX_FILTER_ITEMS,
+                                          description="trust codes, e.g. RXX")
+    regions: tuple[Item, ...] = Field(default=(), max_length=MAX_FILTER_ITEMS,
+                                      description="NHS regions as in the register, e.g. London")
+    types: tuple[Item, ...] = Field(default=(), max_length=MAX_FILTER_ITEMS,
+                                    description=f"event types: {', '.join(EVENT_TYPES)}")
     min_rank_movement: int = Field(default=0, ge=0, description="rank.changed only: places moved at least")
 
     @field_validator("leagues", "trust_codes", "regions", "types", mode="before")

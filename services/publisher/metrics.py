@@ -11,6 +11,12 @@ delivery_latency = Histogram("nof_publisher_delivery_latency_seconds", "One webh
                              buckets=LATENCY_BUCKETS)
 retries = Counter("nof_publisher_retries_total", "Webhook delivery retries scheduled")
 dead_letter_size = Gauge("nof_publisher_dead_letter_size", "Deliveries in dead-letter lists (this instance's view)")
+dead_letters_dropped = Counter("nof_publisher_dead_letters_dropped_total",
+                               "Oldest dead letters dropped because a subscription's list was at its cap")
+delivery_gaps = Counter("nof_publisher_delivery_gaps_total",
+                        "Times a subscriber's cursor fell behind the retained event log (events it never got)")
+subscriptions_disabled = Counter("nof_publisher_subscriptions_disabled_total",
+                                 "Subscriptions disabled by the circuit breaker after failing too long")
 sse_clients = Gauge("nof_publisher_sse_clients", "Connected SSE clients")
 sse_overflows = Counter("nof_publisher_sse_overflows_total", "SSE clients disconnected because their queue was full")
 change_to_delivery = Histogram("nof_publisher_change_to_delivery_seconds",

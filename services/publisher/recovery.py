@@ -20,6 +20,12 @@ Every instance that sees the epoch change (the recovering one included) runs its
 the hub drops its in-memory ring and the dispatcher restarts its workers from the restored cursors.
 Non-consuming instances (``NOF_PUBLISHER_CONSUME=false``) only watch; the consuming ones recover. A marker
 missing while the log has entries (state written before markers existed) is adopted as it is.
+
+A Redis restored from an older snapshot keeps a marker, so the check above cannot see it. Each append records
+the consumed offsets in the same commit (event_log.py); at start-up a consuming instance compares them with the
+consumer group's committed offsets (``kafka_behind``), and when Kafka says more was consumed than Redis holds,
+it marks the state ``stale:<epoch>``, so the state is restored as after a loss: the log rebuilt, and the subscriptions taken
+from their topic again (a subscription deleted after the snapshot does not come back).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.publisher import alerts, appender
 from services.publisher.change_records import decode
@@ -39,19 +45,25 @@ from services.publisher.settings import PublisherSettings
 from services.publisher.subscription_log import SubscriptionLog
 from services.publisher.subscriptions import SubscriptionStore
 from shared.topic_reader import partitions_async, read_batches_to_end
+from shared.kafka_security import aiokafka_options
 
 log = logging.getLogger(__name__)
 
 #: Rebuilds the event log; called with the marker every append must expect; returns how many events it appended.
 Rebuild = Callable[[str], Awaitable[int]]
 
-READY, REBUILDING = "ready:", "rebuilding:"
+#: Whether Redis holds less than the consumer group has committed (a restore from an older snapshot).
+Behind = Callable[[], Awaitable[bool]]
+
+READY, REBUILDING, STALE = "ready:", "rebuilding:", "stale:"
 
 
 class Recovery:
     def __init__(self, event_log: EventLog, store: SubscriptionStore, sub_log: SubscriptionLog, rebuild: Rebuild,
-                 *, recover: bool = True, lock_ms: int = 30_000, wait_seconds: float = 0.5) -> None:
+                 *, recover: bool = True, lock_ms: int = 30_000, wait_seconds: float = 0.5,
+                 behind: Behind | None = None) -> None:
         self.event_log, self.store, self.sub_log, self.rebuild = event_log, store, sub_log, rebuild
+        self.behind = behind
         self.recover, self.lock_ms, self.wait_seconds = recover, lock_ms, wait_seconds
         self.owner = f"publisher-{uuid.uuid4().hex[:12]}"
         self.epoch: str | None = None  # the ready epoch this instance works with
@@ -156,8 +168,23 @@ class Recovery:
                 log.exception("restoring the publisher's state failed; retrying")
             await asyncio.sleep(self.wait_seconds)
 
+    async def distrust_an_old_snapshot(self) -> bool:
+        """At start-up: drop the marker when Redis is behind what Kafka says was consumed. True if it was."""
+        if not self.recover or self.behind is None or not await self.behind():
+            return False
+        log.warning("Redis holds less than the publisher consumed (restored from an older snapshot?); "
+                    "restoring its state from Kafka")
+        await self.event_log.set_state(f"{STALE}{uuid.uuid4().hex}")  # not ready: the next check restores it
+        return True
+
     async def run(self, every: float = 1.0) -> None:
         """Check the marker periodically (a recovering instance restores a lost state here too)."""
+        try:
+            await self.distrust_an_old_snapshot()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("could not compare Redis with the consumer group's offsets; carrying on")
         while True:
             try:
                 await self.check()
@@ -175,7 +202,7 @@ def kafka_rebuild(settings: PublisherSettings, event_log: EventLog, hold: alerts
         k, topic = settings.common.kafka, settings.changes_topic
         reader = AIOKafkaConsumer(bootstrap_servers=k.bootstrap_list, group_id=settings.consumer_group,
                                   enable_auto_commit=False, client_id=f"{k.client_id}-publisher-rebuild",
-                                  request_timeout_ms=k.request_timeout_ms)
+                                  request_timeout_ms=k.request_timeout_ms, **aiokafka_options(k))
         await reader.start()
         appended = 0
         try:
@@ -196,3 +223,30 @@ def kafka_rebuild(settings: PublisherSettings, event_log: EventLog, hold: alerts
         return appended
 
     return rebuild
+
+
+def kafka_behind(settings: PublisherSettings, event_log: EventLog) -> Behind:
+    """Compare the offsets Redis recorded with the consumer group's committed offsets on nof.changes.v1."""
+
+    async def behind() -> bool:
+        recorded = await event_log.offsets()
+        if not recorded:
+            return False  # nothing recorded yet (a first start, or a state from before offsets were kept)
+        k = settings.common.kafka
+        reader = AIOKafkaConsumer(bootstrap_servers=k.bootstrap_list, group_id=settings.consumer_group,
+                                  enable_auto_commit=False, client_id=f"{k.client_id}-publisher-offsets",
+                                  request_timeout_ms=k.request_timeout_ms, **aiokafka_options(k))
+        await reader.start()
+        try:
+            for key, next_offset in recorded.items():
+                topic, _, partition = key.rpartition(":")
+                committed = await reader.committed(TopicPartition(topic, int(partition)))
+                if committed is not None and committed > next_offset:
+                    log.warning("Redis is behind the consumer group", extra={
+                        "partition": key, "redis_offset": next_offset, "committed_offset": committed})
+                    return True
+            return False
+        finally:
+            await reader.stop()
+
+    return behind

@@ -38,7 +38,8 @@ async def run(new_producer: Callable[[], AIOKafkaProducer], topic: str, hub: Hub
                 if producer is None:
                     producer = new_producer()
                     await producer.start()
-                if not await store.acquire(RELAY_ID, owner, lease_ms):
+                token = await store.acquire(RELAY_ID, owner, lease_ms)
+                if token is None:
                     await asyncio.sleep(lease_ms / 3000)
                     continue
                 cursor = await store.cursor(RELAY_ID)
@@ -52,7 +53,7 @@ async def run(new_producer: Callable[[], AIOKafkaProducer], topic: str, hub: Hub
                 now = time.time()
                 for _, e in rows:
                     metrics.change_to_delivery.labels("kafka").observe(max(0.0, now - e.occurred_ms / 1000))
-                await store.set_cursor(RELAY_ID, rows[-1][0])
+                await store.set_cursor(RELAY_ID, rows[-1][0], token)  # refused if the lease moved on
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -15,6 +15,7 @@ from services.publisher.event_log import EventLog
 from services.publisher.hub import Hub
 from services.publisher.league_views import LeagueViews
 from services.publisher.settings import PublisherSettings
+from services.publisher.sse_limits import ConnectionLimits
 from services.publisher.ssrf import TargetGuard
 from services.publisher.subscription_log import SubscriptionLog
 from services.publisher.subscriptions import SubscriptionStore
@@ -31,6 +32,7 @@ class Runtime:
     admin_sha256: str
     sub_log: SubscriptionLog
     views: LeagueViews
+    sse_limits: ConnectionLimits
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -1,6 +1,10 @@
 """Webhook target guard: refuse URLs whose host resolves to loopback, private, link-local or reserved addresses.
 
-Checked when a subscription is created and again before every delivery (a name may be re-pointed).
+Checked when a subscription is created, again before every delivery (a name may be re-pointed), and at
+connect time: ``GuardedResolver`` is the resolver aiohttp connects with, so the addresses checked are the
+addresses used, and a name that answers a public address to the check and a private one to the connection
+(DNS rebinding) is refused. IPv6 transition ranges that carry an IPv4 address inside (6to4, Teredo, NAT64,
+IPv4-compatible) are refused outright, since the embedded address may be private.
 ``allow_private`` (NOF_PUBLISHER_WEBHOOK_ALLOW_PRIVATE_TARGETS, development and tests only) lifts the
 rule; ``allowlist`` names CIDRs or host names that are always permitted.
 """
@@ -8,19 +12,35 @@ rule; ``allowlist`` names CIDRs or host names that are always permitted.
 from __future__ import annotations
 
 import asyncio
+import errno
 import ipaddress
 import socket
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+
 from services.publisher.errors import TargetRefused
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+#: IPv6 ranges that tunnel or translate to IPv4: the IPv4 address they carry can be private.
+TRANSITION_NETWORKS = tuple(ipaddress.ip_network(n) for n in (
+    "2002::/16",       # 6to4
+    "2001::/32",       # Teredo
+    "64:ff9b::/96",    # NAT64, well-known prefix
+    "64:ff9b:1::/48",  # NAT64, local use
+    "::/96",           # IPv4-compatible (deprecated)
+))
+
 
 def is_public(ip: IPAddress) -> bool:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        elif any(ip in net for net in TRANSITION_NETWORKS):
+            return False
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 
@@ -33,6 +53,11 @@ class TargetGuard:
                 self.networks.append(ipaddress.ip_network(item, strict=False))
             except ValueError:
                 self.hosts.add(item.lower())
+
+    def permits(self, host: str, ip: IPAddress) -> bool:
+        """Whether a connection to ``ip`` (an address of ``host``) is allowed."""
+        return (self.allow_private or host.lower() in self.hosts or is_public(ip)
+                or any(ip in net for net in self.networks))
 
     async def resolve(self, host: str, port: int) -> list[IPAddress]:
         try:
@@ -63,9 +88,34 @@ class TargetGuard:
         except (OSError, ValueError) as exc:  # ValueError: e.g. an embedded NUL character
             raise TargetRefused(f"webhook host {host!r} does not resolve: {exc}") from None
         for ip in addresses:
-            if not is_public(ip) and not any(ip in net for net in self.networks):
+            if not self.permits(host, ip):
                 raise TargetRefused(
                     f"webhook host {host!r} resolves to {ip}, a private, loopback or reserved address; "
                     "set NOF_PUBLISHER_WEBHOOK_ALLOWLIST (or, in development, "
                     "NOF_PUBLISHER_WEBHOOK_ALLOW_PRIVATE_TARGETS) to permit it"
                 )
+
+
+class ConnectRefused(OSError):
+    """A webhook host resolved, at connect time, to an address the guard refuses."""
+
+
+class GuardedResolver(AbstractResolver):
+    """aiohttp's resolver, with every answer checked by the guard before a connection is made."""
+
+    def __init__(self, guard: TargetGuard, inner: AbstractResolver | None = None) -> None:
+        self.guard = guard
+        self.inner = inner or DefaultResolver()
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        results = await self.inner.resolve(host, port, family)
+        for result in results:
+            ip = ipaddress.ip_address(result["host"].split("%")[0])
+            if not self.guard.permits(host, ip):
+                raise ConnectRefused(errno.EACCES, f"webhook host {host!r} resolved to {ip} at connect time, a "
+                                     "private, loopback or reserved address; the connection was not made")
+        return results
+
+    async def close(self) -> None:
+        await self.inner.close()

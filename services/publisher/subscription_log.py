@@ -3,8 +3,8 @@
 The admin API writes here first (acks=all) and only then to Redis, the working copy; a write that the
 broker does not acknowledge answers 503 and nothing is stored. Records: key ``<redis key prefix>/<id>``
 (the prefix scopes one publisher deployment, so deployments sharing a topic namespace do not restore each
-other's subscriptions), value the subscription JSON with its secret and filters, or a tombstone (null)
-when it is deleted. ``load`` reads the topic from its beginning to its current end: what Redis is restored
+other's subscriptions), value the subscription JSON with its filters and its secret sealed (secret_box.py),
+or a tombstone (null) when it is deleted. ``load`` reads the topic from its beginning to its current end: what Redis is restored
 from after losing its state (recovery.py). The topic carries webhook secrets: restrict who may read it.
 """
 
@@ -17,17 +17,16 @@ import json
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services.publisher.errors import Unavailable
+from services.publisher.secret_box import SecretBox
 from services.publisher.settings import PublisherSettings
 from services.publisher.subscriptions import Subscription
 from shared.topic_reader import partitions_async, read_batches_to_end
-
-
-def _decode(value: bytes) -> Subscription:
-    return Subscription.model_validate_json(value)
+from shared.kafka_security import aiokafka_options
 
 
 class KafkaSubscriptionLog:
-    def __init__(self, settings: PublisherSettings) -> None:
+    def __init__(self, settings: PublisherSettings, box: SecretBox) -> None:
+        self.box = box
         self.kafka = settings.common.kafka
         self.topic = settings.subscriptions_topic
         self.scope = settings.common.redis.key_prefix
@@ -40,7 +39,7 @@ class KafkaSubscriptionLog:
         return f"{self.scope}/{sub_id}".encode()
 
     async def put(self, sub: Subscription) -> None:
-        await self._write(self._key(sub.id), sub.stored().encode())
+        await self._write(self._key(sub.id), sub.stored(self.box).encode())
 
     async def remove(self, sub_id: str) -> None:
         await self._write(self._key(sub_id), None)
@@ -53,7 +52,7 @@ class KafkaSubscriptionLog:
                         self._producer = AIOKafkaProducer(
                             bootstrap_servers=self.kafka.bootstrap_list, acks="all",
                             client_id=f"{self.kafka.client_id}-publisher-subscriptions",
-                            request_timeout_ms=self.kafka.request_timeout_ms)
+                            request_timeout_ms=self.kafka.request_timeout_ms, **aiokafka_options(self.kafka))
                         await self._producer.start()
                     await self._producer.send_and_wait(self.topic, value=value, key=key)
             except Exception as exc:
@@ -65,7 +64,7 @@ class KafkaSubscriptionLog:
         """Every live subscription of this deployment, read from the beginning of the topic to its end."""
         reader = AIOKafkaConsumer(bootstrap_servers=self.kafka.bootstrap_list, enable_auto_commit=False,
                                   client_id=f"{self.kafka.client_id}-publisher-subscriptions-load",
-                                  request_timeout_ms=self.kafka.request_timeout_ms)
+                                  request_timeout_ms=self.kafka.request_timeout_ms, **aiokafka_options(self.kafka))
         await reader.start()
         latest: dict[bytes, bytes | None] = {}
         try:
@@ -79,7 +78,7 @@ class KafkaSubscriptionLog:
         finally:
             await reader.stop()
         prefix = f"{self.scope}/".encode()
-        return sorted((_decode(v) for k, v in latest.items() if k.startswith(prefix) and v is not None),
+        return sorted((Subscription.from_stored(v, self.box) for k, v in latest.items() if k.startswith(prefix) and v is not None),
                       key=lambda s: s.created_at)
 
     async def close(self) -> None:
@@ -92,13 +91,14 @@ class KafkaSubscriptionLog:
 class MemorySubscriptionLog:
     """In-memory twin: the records in write order; ``failing`` makes every write raise Unavailable."""
 
-    def __init__(self, scope: str = "nof") -> None:
+    def __init__(self, scope: str = "nof", box: SecretBox | None = None) -> None:
         self.scope = scope
+        self.box = box or SecretBox.generate()
         self.records: list[tuple[str, str | None]] = []
         self.failing = False
 
     async def put(self, sub: Subscription) -> None:
-        self._write(sub.id, sub.stored())
+        self._write(sub.id, sub.stored(self.box))
 
     async def remove(self, sub_id: str) -> None:
         self._write(sub_id, None)
@@ -110,7 +110,7 @@ class MemorySubscriptionLog:
 
     async def load(self) -> list[Subscription]:
         latest = dict(self.records)
-        return sorted((_decode(v.encode()) for v in latest.values() if v is not None), key=lambda s: s.created_at)
+        return sorted((Subscription.from_stored(v, self.box) for v in latest.values() if v is not None), key=lambda s: s.created_at)
 
     def ids(self) -> set[str]:
         return {json.loads(v)["id"] for v in dict(self.records).values() if v is not None}

@@ -2,6 +2,9 @@
 
 ``post`` answers the status code, or None with the reason when no answer came; redirects are not followed
 (a redirect could lead past the target guard), and transport errors are translated here, at the boundary.
+Names are resolved by the target guard's resolver (ssrf.py), so every connection is checked where it is
+made. Only the status matters: at most ``MAX_ANSWER_BYTES`` of a receiver's answer are read, the rest is
+dropped with the connection.
 """
 
 from __future__ import annotations
@@ -9,15 +12,24 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
+
+from services.publisher.ssrf import GuardedResolver, TargetGuard
+
+MAX_ANSWER_BYTES = 64 * 1024
 
 
 class WebhookClient:
-    def __init__(self, timeout_seconds: float = 5.0) -> None:
+    def __init__(self, timeout_seconds: float = 5.0, guard: TargetGuard | None = None,
+                 resolver: AbstractResolver | None = None) -> None:
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self.guard = guard or TargetGuard()
+        self.resolver = resolver  # what the guard's resolver asks (tests stand in a fake one)
         self.session: aiohttp.ClientSession | None = None
 
     async def open(self) -> "WebhookClient":
-        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=60, enable_cleanup_closed=True)
+        connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=60, enable_cleanup_closed=True,
+                                         resolver=GuardedResolver(self.guard, self.resolver))
         self.session = aiohttp.ClientSession(connector=connector, timeout=self.timeout,
                                              headers={"User-Agent": "nof-live-publisher/1"})
         return self
@@ -31,7 +43,11 @@ class WebhookClient:
         assert self.session is not None, "WebhookClient.open() first (in the app lifespan)"
         try:
             async with self.session.post(url, data=body, headers=headers, allow_redirects=False) as response:
-                await response.read()
+                read = 0
+                while read < MAX_ANSWER_BYTES and (chunk := await response.content.read(MAX_ANSWER_BYTES - read)):
+                    read += len(chunk)
+                if read >= MAX_ANSWER_BYTES:
+                    response.close()  # the rest is not wanted: drop the connection rather than drain it
                 return response.status, ""
         except asyncio.TimeoutError:
             return None, f"timed out after {self.timeout.total} s"

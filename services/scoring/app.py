@@ -30,6 +30,7 @@ from services.scoring.settings import ScoringSettings
 from services.scoring.trail import InputTrail
 from services.scoring.worker import Record, ScoringWorker
 from shared import redis_store
+from shared.kafka_security import faust_credentials
 from shared.league_cache import LeagueCache
 from shared.methodology import get_methodology
 from shared.telemetry import logging_config, metrics_payload
@@ -57,11 +58,13 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
     app = faust.App(
         SCORING_APP_ID,
         broker=[f"kafka://{s}" for s in settings.common.kafka.bootstrap_list],
+        broker_credentials=faust_credentials(settings.common.kafka),
         # The table lives in memory and is recovered from its compacted changelog, which the worker
         # writes itself, per input partition (services/scoring/recorder.py). See docs/ARCHITECTURE.md.
         store="memory://",
         datadir=settings.state_dir,
         web_host=settings.host,
+        web_bind=settings.host,  # faust listens on web_bind (0.0.0.0 by default), not web_host
         web_port=settings.port,
         topic_allow_declare=False,
         topic_disable_leader=True,

@@ -14,6 +14,7 @@ from kafka import KafkaConsumer
 
 from services.scoring.scorer import PartitionScorer
 from services.scoring.state import durable_table, group_by_partition_key, latest_commits, partition_for
+from shared.kafka_security import kafka_python_options
 from shared.league_cache import LeagueCache
 from shared.methodology import Methodology
 from shared.settings import KafkaSettings
@@ -28,7 +29,7 @@ def read_changelog(settings: KafkaSettings, topic: str = SCORER_STATE_CHANGELOG.
                    timeout_s: float = 600.0) -> Iterator[tuple[str, bytes | None]]:
     """Every (key, value) in the changelog from the beginning to its current end; None = deleted."""
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_list, enable_auto_commit=False,
-                             client_id=f"{settings.client_id}-rebuild",
+                             client_id=f"{settings.client_id}-rebuild", **kafka_python_options(settings),
                              max_partition_fetch_bytes=16 * 1024 * 1024)  # commit records can be large
     try:
         parts = partitions(consumer, topic)

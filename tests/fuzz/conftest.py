@@ -21,6 +21,7 @@ def _default_settings() -> Iterator[None]:
         for name in list(os.environ):
             if name.startswith("NOF_"):
                 mp.delenv(name)
+        mp.setenv("NOF_ENVIRONMENT", "test")  # explicit, as `make test` runs it: local credentials allowed
         yield
 
 

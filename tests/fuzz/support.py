@@ -126,6 +126,7 @@ def without_stack_environment(build: Callable[[], Any]) -> Any:
         for name in list(os.environ):
             if name.startswith("NOF_"):
                 mp.delenv(name)
+        mp.setenv("NOF_ENVIRONMENT", "test")  # explicit, as `make test` runs it: local credentials allowed
         return build()
 
 

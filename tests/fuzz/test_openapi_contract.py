@@ -143,7 +143,7 @@ def _bad_requests(service: Service, method: str, path: str) -> Iterator[tuple[st
     if streams:
         yield "an unknown event type", {**good, "params": {"type": "nope"}}, {422}
         yield "a malformed Last-Event-ID", {**good, "headers": {**good["headers"], "Last-Event-ID": "x"}}, {422}
-    if method in ("POST", "PUT", "DELETE") and "replay" not in path:
+    if method in ("POST", "PUT", "DELETE") and not path.endswith(("/replay", "/enable")):  # Redis-only routes
         yield "a dependency down", {**good, "down": True}, {503}
 
 

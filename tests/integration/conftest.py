@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import redis
 
 from shared.kafka_admin import broker_answers
 from shared.settings import CommonSettings
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _named_environment():
+    """`make test` runs this tier with NOF_ENVIRONMENT=test; so does any other run, so that the services
+    built here may make their local credentials."""
+    with pytest.MonkeyPatch.context() as mp:
+        if not os.environ.get("NOF_ENVIRONMENT"):
+            mp.setenv("NOF_ENVIRONMENT", "test")
+        yield
 
 
 @pytest.fixture(scope="session")

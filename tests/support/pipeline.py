@@ -40,7 +40,8 @@ def free_port() -> int:
 
 class Pipeline:
     def __init__(self, workdir: Path, bootstrap: str | None = None, redis_url: str | None = None,
-                 extra_env: dict[str, str] | None = None) -> None:
+                 extra_env: dict[str, str] | None = None,
+                 service_env: dict[str, dict[str, str]] | None = None) -> None:
         defaults = CommonSettings()  # the broker and Redis the test run was pointed at
         self.namespace = f"it-{uuid.uuid4().hex[:10]}"
         self.workdir = workdir
@@ -65,6 +66,7 @@ class Pipeline:
             "NOF_PUBLISHER_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
             **(extra_env or {}),
         }
+        self.service_env = service_env or {}  # per service, e.g. its own Kafka principal
         self.redis = redis.Redis.from_url(redis_url)
 
     # -- topics and names ------------------------------------------------------------------------
@@ -81,11 +83,11 @@ class Pipeline:
 
     def start(self, service: str, timeout: float = 90.0, instance: str | None = None) -> None:
         """Start a service; ``instance`` names a second copy (its own port and state directory)."""
-        name, env = service, self.env
+        name, env = service, {**self.env, **self.service_env.get(service, {})}
         if instance:
             name = f"{service}-{instance}"
             self.ports[name] = free_port()
-            env = {**self.env, f"NOF_{service.upper()}_PORT": str(self.ports[name]),
+            env = {**env, f"NOF_{service.upper()}_PORT": str(self.ports[name]),
                    "NOF_SCORING_DATA_DIR": str(self.workdir / name)}
         with open(self.workdir / f"{name}.log", "ab") as log:  # the child keeps its own descriptor
             self.procs[name] = subprocess.Popen([str(BIN / f"nof-{service}")], env=env, cwd=ROOT,

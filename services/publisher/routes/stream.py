@@ -13,16 +13,18 @@ from __future__ import annotations
 import json
 import re
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import ValidationError
 from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.background import BackgroundTask
 
 from shared.errors import FieldError, ValidationFailed
 
 from services.publisher import metrics
+from services.publisher.errors import TooManyRequests
 from services.publisher.event_log import POSITION_PATTERN, LogEntry, id_key
 from services.publisher.filters import Filters, matches
 from services.publisher.hub import Listener
@@ -69,7 +71,8 @@ def stream_filters(
 QUERY_NAMES = {"leagues": "league", "trust_codes": "trust_code", "regions": "region", "types": "type"}
 
 
-async def _events(rt: Runtime, f: Filters, listener: Listener, start: str | None) -> AsyncIterator[ServerSentEvent | bytes]:
+async def _events(rt: Runtime, f: Filters, listener: Listener, start: str | None,
+                  release: Callable[[], Awaitable[None]]) -> AsyncIterator[ServerSentEvent | bytes]:
     metrics.sse_clients.inc()
     last = start or listener.start
     try:
@@ -97,6 +100,7 @@ async def _events(rt: Runtime, f: Filters, listener: Listener, start: str | None
             "last_event_id": last}))
     finally:
         rt.hub.forget(listener)
+        await release()
         metrics.sse_clients.dec()
 
 
@@ -104,6 +108,7 @@ async def _events(rt: Runtime, f: Filters, listener: Listener, start: str | None
             response_class=EventSourceResponse,
             responses={200: {"content": {"text/event-stream": {}}, "description": "an endless event stream"}})
 async def stream(
+    request: Request,
     rt: RuntimeDep,
     f: Annotated[Filters, Depends(stream_filters)],
     last_event_id: Annotated[str | None, Query(description="resume after this position (EventSource sends the header)")] = None,
@@ -114,6 +119,16 @@ async def stream(
         field = "header.Last-Event-ID" if last_event_id_header else "query.last_event_id"
         raise ValidationFailed([FieldError(field, f"must be an event-log position like 1718000000000-0, not {start!r}")])
     s = rt.settings
+    address = request.client.host if request.client else "unknown"
+    if (refused := rt.sse_limits.admit(address)) is not None:
+        raise TooManyRequests(refused)
     listener = rt.hub.listen(f, s.sse_queue_size)
-    return EventSourceResponse(_events(rt, f, listener, start), ping=s.sse_heartbeat_seconds,
+    release = rt.sse_limits.releaser(address)
+
+    async def after() -> None:  # also for a client gone before its stream started (no finally ran)
+        rt.hub.forget(listener)
+        await release()
+
+    return EventSourceResponse(_events(rt, f, listener, start, release), background=BackgroundTask(after),
+                               ping=s.sse_heartbeat_seconds,
                                send_timeout=s.sse_send_timeout_seconds, headers={"X-Accel-Buffering": "no"})

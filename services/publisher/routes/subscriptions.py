@@ -18,7 +18,7 @@ from services.publisher.event_log import POSITION_PATTERN
 from services.publisher.filters import Filters
 from services.publisher.runtime import AdminDep, Runtime, RuntimeDep
 from services.publisher.signing import new_secret
-from services.publisher.subscriptions import DeadLetter, Subscription
+from services.publisher.subscriptions import DeadLetter, Subscription, SubscriptionStatus
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class SubscriptionView(BaseModel):
     created_at: datetime
     cursor: str
     failed: int
+    status: SubscriptionStatus
 
 
 class CreatedSubscription(SubscriptionView):
@@ -52,7 +53,8 @@ class CreatedSubscription(SubscriptionView):
 
 
 async def _view(rt: Runtime, sub: Subscription) -> dict:
-    return {**sub.model_dump(), "cursor": await rt.store.cursor(sub.id), "failed": await rt.store.failed_count(sub.id)}
+    return {**sub.model_dump(), "cursor": await rt.store.cursor(sub.id), "failed": await rt.store.failed_count(sub.id),
+            "status": await rt.store.status(sub.id)}
 
 
 async def _get(rt: Runtime, sub_id: str) -> Subscription:
@@ -107,6 +109,16 @@ async def failed(sub_id: str, rt: RuntimeDep,
                  limit: Annotated[int, Query(ge=1, le=100_000)] = 1000) -> list[DeadLetter]:
     await _get(rt, sub_id)
     return await rt.store.failed(sub_id, limit)
+
+
+@router.post("/{sub_id}/enable", response_model=SubscriptionView, responses=UNKNOWN,
+             summary="Enable a subscription the circuit breaker disabled; delivery resumes from its cursor")
+async def enable(sub_id: str, rt: RuntimeDep) -> dict:
+    sub = await _get(rt, sub_id)
+    status = await rt.store.status(sub_id)
+    await rt.store.set_status(sub_id, status.model_copy(update={"state": "active", "failing_since": None,
+                                                                "reason": ""}))
+    return await _view(rt, sub)
 
 
 @router.post("/{sub_id}/replay", responses=UNKNOWN, summary="Queue every dead letter for redelivery (same webhook-id)")

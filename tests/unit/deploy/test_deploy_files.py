@@ -464,7 +464,8 @@ def test_k8s_containers_run_console_scripts_with_the_shared_configuration():
     scripts = console_scripts()
     for workload, container in k8s_containers():
         command = container["command"]
-        assert command[0] in scripts or command == ["python", "-m", "shared.kafka_admin", "declare"], command
+        assert command[0] in scripts or command in (["python", "-m", "shared.kafka_admin", "declare"],
+                                                    ["python", "-m", "shared.kafka_acls", "apply"]), command
         refs = [next(iter(ref.values()))["name"] for ref in container["envFrom"]]
         assert refs[0] == "nof-config", workload["metadata"]["name"]
         assert not [e for e in container.get("env", []) if e["name"] not in settings_env_names()]
@@ -519,9 +520,26 @@ def test_k8s_autoscales_the_stateless_services():
 
 def test_k8s_topics_job_declares_before_the_services():
     (job,) = k8s("Job", "nof-topics")
-    (container,) = job["spec"]["template"]["spec"]["containers"]
-    assert container["command"] == ["python", "-m", "shared.kafka_admin", "declare"]
+    declare, acls = job["spec"]["template"]["spec"]["containers"]
+    assert declare["command"] == ["python", "-m", "shared.kafka_admin", "declare"]
+    assert acls["command"] == ["python", "-m", "shared.kafka_acls", "apply"]
+    for container in (declare, acls):  # topics and ACLs are the admin principal's job, no service's
+        assert {e["name"]: e["value"] for e in container["env"]}["NOF_KAFKA_SASL_USERNAME"] == "admin"
     assert job["spec"]["template"]["spec"]["restartPolicy"] in {"OnFailure", "Never"}
+
+
+def test_k8s_services_run_as_their_own_kafka_principals_over_sasl_ssl():
+    config = k8s("ConfigMap", "nof-config")[0]["data"]
+    assert config["NOF_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert (config["NOF_KAFKA_REPLICATION_FACTOR"], config["NOF_KAFKA_MIN_INSYNC_REPLICAS"]) == ("3", "2")
+    principals = {}
+    for workload, container in k8s_containers():
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        principals[container["name"]] = env.get("NOF_KAFKA_SASL_USERNAME")
+        mounts = {m["mountPath"] for m in container.get("volumeMounts", [])}
+        assert config["NOF_KAFKA_SASL_PASSWORD_FILE"].rsplit("/", 1)[0] in mounts, workload["metadata"]["name"]
+    assert {k: principals[k] for k in ("ingest", "scoring", "publisher")} == {
+        "ingest": "ingest", "scoring": "scoring", "publisher": "publisher"}
 
 
 def test_k8s_images_are_the_one_project_image():

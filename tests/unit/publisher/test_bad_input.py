@@ -111,3 +111,18 @@ async def test_the_league_list_names_every_league_a_methodology_version_scores()
         listed = {row["league"] for row in (await c.get("/v1/leagues")).json()["leagues"]}
     assert listed >= {league for v in VERSIONS for league in get_methodology(v).leagues}
     assert "icb" in listed
+
+
+@pytest.mark.parametrize("filters", [{"trust_codes": [f"R{i:04d}" for i in range(501)]},
+                                     {"regions": ["x" * 101]}])
+async def test_overlong_filter_lists_and_items_are_422_naming_the_filter(client, store, filters):
+    response = await client.post("/v1/subscriptions", json={"url": "https://8.8.8.8/hook", "filters": filters})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"].startswith(f"filters.{next(iter(filters))}")
+    assert store.subs == {}
+
+
+async def test_an_overlong_stream_filter_is_422_naming_the_filter(client):
+    async with asyncio.timeout(30):  # a stream that opened would never end
+        response = await client.get("/v1/stream", params={"trust_code": ",".join(f"R{i:04d}" for i in range(501))})
+    assert response.status_code == 422 and "trust_code" in response.json()["errors"][0]["field"], response.text

@@ -1,13 +1,14 @@
 """SSRF guard on webhook targets, the admin token check, and settings refused in production."""
 
 import pytest
+from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from services.publisher.auth import admin_token_hash, check_bearer, local_token, sha256_hex
 from services.publisher.errors import ConfigurationError, TargetRefused, Unauthorized
 from services.publisher.settings import PublisherSettings
 from services.publisher.ssrf import TargetGuard
-from shared.settings import CommonSettings, Environment, KafkaSettings
+from shared.settings import CommonSettings, Environment, KafkaSettings, RedisSettings
 
 
 @pytest.mark.parametrize("url", [
@@ -46,12 +47,33 @@ def test_local_token_file_is_created_once(tmp_path):
 
 
 def test_production_refuses_unsafe_settings(tmp_path):
-    common = CommonSettings(environment=Environment.production, kafka=KafkaSettings(bootstrap_servers="kafka:9092"))
+    password = tmp_path / "kafka-password"
+    password.write_text("secret\n")
+    common = CommonSettings(environment=Environment.production, redis=RedisSettings(url="redis://redis:6379/0"),
+                            kafka=KafkaSettings(bootstrap_servers="kafka:9093", security_protocol="SASL_SSL",
+                                                sasl_username="publisher", sasl_password_file=password))
     with pytest.raises(ValidationError, match="ADMIN_TOKEN_SHA256"):
         PublisherSettings(common=common)
+    with pytest.raises(ValidationError, match="NOF_PUBLISHER_SECRETS_KEYS is required"):
+        PublisherSettings(common=common, admin_token_sha256="a" * 64)
+    key = Fernet.generate_key().decode()
     with pytest.raises(ValidationError, match="ALLOW_PRIVATE_TARGETS"):
-        PublisherSettings(common=common, admin_token_sha256="a" * 64, webhook_allow_private_targets=True)
-    ok = PublisherSettings(common=common, admin_token_sha256="A" * 64)
+        PublisherSettings(common=common, admin_token_sha256="a" * 64, secrets_keys=key,
+                          webhook_allow_private_targets=True)
+    ok = PublisherSettings(common=common, admin_token_sha256="A" * 64, secrets_keys=key)
     assert admin_token_hash(ok) == "a" * 64
     with pytest.raises(ConfigurationError):
         admin_token_hash(ok.model_copy(update={"admin_token_sha256": None}))
+
+
+@pytest.mark.parametrize("allowlist", ["0.0.0.0/0", "10.0.0.0/8, ::/0", "0.0.0.0/0,hooks.internal"])
+def test_production_refuses_an_allowlist_of_every_address(tmp_path, allowlist):
+    password = tmp_path / "kafka-password"
+    password.write_text("secret\n")
+    common = CommonSettings(environment=Environment.production, redis=RedisSettings(url="redis://redis:6379/0"),
+                            kafka=KafkaSettings(bootstrap_servers="kafka:9093", security_protocol="SASL_SSL",
+                                                sasl_username="publisher", sasl_password_file=password))
+    fine = dict(common=common, admin_token_sha256="a" * 64, secrets_keys=Fernet.generate_key().decode())
+    with pytest.raises(ValidationError, match="allows every address"):
+        PublisherSettings(**fine, webhook_allowlist=allowlist)
+    assert PublisherSettings(**fine, webhook_allowlist="10.20.0.0/16,hooks.internal").allowlist

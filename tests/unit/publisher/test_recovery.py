@@ -258,3 +258,47 @@ async def test_a_first_start_logs_no_warning(sub_log, caplog):
         assert await recovery.check()
     assert "Redis lost the publisher's state; restored it from Kafka" in [
         r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+
+
+async def test_appends_record_the_consumed_offsets_in_the_same_commit():
+    event_log = MemoryEventLog()
+    await event_log.set_state("ready:e")
+    await appender.append_changes(event_log, _events(), HOLD, {}, expect="ready:e",
+                                  offsets={"nof.changes.v1:0": 3})
+    await appender.append_changes(event_log, [], HOLD, {}, expect="ready:e", offsets={"nof.changes.v1:1": 9})
+    assert await event_log.offsets() == {"nof.changes.v1:0": 3, "nof.changes.v1:1": 9}
+    with pytest.raises(StateLost):  # offsets go with the append, or not at all
+        await appender.append_changes(event_log, [], HOLD, {}, expect="ready:other", offsets={"nof.changes.v1:0": 5})
+    assert (await event_log.offsets())["nof.changes.v1:0"] == 3
+
+
+async def test_a_redis_restored_from_an_older_snapshot_is_restored_from_kafka(sub_log):
+    """The snapshot kept the marker and a subscription deleted since; Kafka's offsets show it is behind."""
+    event_log, store = MemoryEventLog(), MemorySubscriptionStore()
+    topic = _events()
+
+    async def rebuild(expect: str) -> int:
+        return (await appender.append_changes(event_log, topic, HOLD, {}, expect=expect)).appended
+
+    kept = Subscription(url="https://8.8.8.8/kept", secret="whsec_k")
+    deleted = Subscription(url="https://8.8.8.8/deleted", secret="whsec_d")
+    await sub_log.put(kept)
+    await store.create(kept, "0-0")
+    await store.create(deleted, "0-0")  # in the snapshot; removed from the topic after it was taken
+    await event_log.set_state("ready:snapshot")
+    await appender.append_changes(event_log, topic[:1], HOLD, {}, expect="ready:snapshot",
+                                  offsets={"nof.changes.v1:0": 1})
+
+    async def behind() -> bool:  # the group committed offset 3 on that partition
+        return (await event_log.offsets()).get("nof.changes.v1:0", 3) < 3
+
+    recovery = Recovery(event_log, store, sub_log, rebuild, behind=behind)
+    assert await recovery.distrust_an_old_snapshot()
+    assert await recovery.check() and recovery.recoveries == 1
+    assert [s.id for s in await store.all()] == [kept.id]
+    assert len(event_log.rows) == len(topic) + 1  # every retained change (and its alert), not just the first
+    assert not await Recovery(event_log, store, sub_log, rebuild, behind=lambda: _false()).distrust_an_old_snapshot()
+
+
+async def _false() -> bool:
+    return False

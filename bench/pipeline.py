@@ -63,8 +63,10 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 RANGES = {"percent": (40, 99), "signed_percent": (-6, 6), "pp": (-5, 2), "minutes": (6, 40),
           "count": (0, 40), "rate": (0, 60), "score": (5, 8), "days": (1, 60)}
 DRIFT_SD = 0.01  # 1% of the unit's plausible range per month (0.6 points on a 40-99 % metric)
-BASE_MONTH = 2020 * 12  # the baseline is 2020-01; every round of inputs is the next month
-PROBE_PERIOD = "2099-12"  # probes revise one far-future period, so each is the trust's scored value
+BASE_MONTH = 2024 * 12 + 3  # the baseline is 2024-04 (the methodology's first period); each round is the next month
+#: Ingest takes no period past next month: rounds that reach this month revise it instead of adding months.
+THIS_MONTH = dt.date.today().year * 12 + dt.date.today().month - 1
+PROBE_PERIOD = f"{(THIS_MONTH + 1) // 12}-{(THIS_MONTH + 1) % 12 + 1:02d}"  # later than every round: always scored
 
 FULL = dict(ceiling=200_000, drift_s=60.0, uniform_n=800, latency_s=6.0, below_s=30.0)
 QUICK = dict(ceiling=50_000, drift_s=15.0, uniform_n=200, latency_s=4.0, below_s=10.0)
@@ -191,7 +193,7 @@ class Workload:
         out: list[dict] = []
         while len(out) < count:
             self.round += 1
-            period = month(BASE_MONTH + self.round)
+            period = month(min(BASE_MONTH + self.round, THIS_MONTH))
             order = keys[:]
             self.rng.shuffle(order)
             for key in order[: count - len(out)]:
@@ -776,26 +778,26 @@ NOTES = """\
   measures from ingest's `accepted_at` (before Kafka) instead, for every input that changed a league.
 - CPU seconds are read from /proc for each process (Kafka and Redis are the shared ones, so
   other work on them would be included).
-- What limits throughput and latency: the scoring worker, one process on one core. In the
-  throughput runs it costs about 0.8 ms of CPU per input, of which the engine (apply ms/obs) is
-  a fifth; the rest is faust and aiokafka per record (the stream, up to five changelog writes and about
-  one change event per input, each a produce call), and the Redis writes. A Redis write builds
-  the league snapshot (likely ranges by bootstrap for every trust whose scores moved) and
-  re-checks every trust's explanation, writing those that changed; it runs on the worker's event
-  loop, paced to at most a third of its time (`NOF_SCORING_CACHE_FLUSH_MAX_SHARE`), so under load
-  each write carries a few hundred inputs. Requests of 10 observations arrive in small fetches,
-  which cost more per record than the throughput runs' batches of 500, and writes then carry
-  fewer inputs each: at 500 obs/s the worker is close to a full core (CPU busy, above), so inputs
-  queue for about a second, and the p99 target is missed by an order of magnitude. Below that
-  load (the second latency run) the queue is short.
-- Ways to go further, largest first: (1) move snapshot and explanation building off the consumer's
-  event loop into a second process fed by the change events (the worker would then only apply
-  inputs and produce); (2) run one worker per league (the input topics have 6 partitions; the
-  scorer keys inputs by league, so three leagues use three partitions and up to three workers,
-  docs/ARCHITECTURE.md); (3) fewer produce calls per input (one changelog record per input
-  holding the input and its id; events batched per input); (4) a compiled core for the engine's
-  exact arithmetic. On this 2-core machine Kafka, Redis, ingest and the benchmark client share the
-  second core, so the 5,000 obs/s aim needs several cores whatever the code does."""
+- What limits throughput and latency, from this run's profile (CPU per 1,000 drift inputs in the
+  throughput table, and the in-process costs above). The scorer spends about 0.56 CPU-s per 1,000
+  drift inputs end to end: applying one input (engine and change events) 0.28 ms, half of it; the
+  Redis writes (snapshot with likely ranges, and the explanations of every trust whose lines moved:
+  1.2 ms per acute trust on this CPU) most of the rest; the per-record Kafka work is now small (one
+  commit record per batch and partition, one state record per changed key, one record per change
+  event, and ingest's one record per request and league). At 5,000 obs/s the scorer alone would need
+  2.8 cores of this machine, ingest 0.7 and the client 0.2: the floor, with today's engine, is about
+  1,800 obs/s on these 2 cores (1 / 0.56 ms), and the run reached 1,535. This CPU is also slower than
+  the one of the earlier measurements: the raw Kafka ceiling fell from 19,956 to 7,243 msgs/s and every
+  in-process cost roughly doubled, so compare ratios, not absolute rates (end-to-end / ceiling: 21% now,
+  4.8% then).
+- Latency at 500 obs/s is dominated by the acute league's Redis write: about 0.2 s of CPU to rebuild
+  its snapshot and explanations on the worker's event loop, paced to a third of the worker's time, so
+  a change waits for the next write cycle and for the batches queued behind the last one; the queue
+  then grows to seconds. The ways on, largest first: (1) build explanations only for trusts whose own
+  lines or rank range moved, from the engine's change set, instead of re-checking every trust; (2) move
+  the read-model build to a second process fed by the change events and the commit records, so the
+  worker only applies inputs and produces; (3) one worker per league (three partitions in use); (4) a
+  compiled core for the engine's exact arithmetic."""
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@
     ├── AuthError             401 (no or unknown credentials) / 403 (credentials lack the scope)
     ├── NotFound              404
     ├── Conflict              409, the request contradicts an earlier one (a reused idempotency key)
-    ├── TooManyRequests       429 with Retry-After: the client is over a connection cap
-    └── Unavailable           a dependency is down: 503 with Retry-After; the client should retry
+    └── RetryLater            the client should try again after Retry-After
+        ├── TooManyRequests   429: the client is over a connection cap
+        └── Unavailable       503: a dependency is down
 """
 
 from __future__ import annotations
@@ -88,19 +89,19 @@ class Conflict(ServiceError):
         self.errors = errors or []
 
 
-class TooManyRequests(ServiceError):
+class RetryLater(ServiceError):
+    """An answer that tells the client when to try again (``Retry-After``)."""
+
+    def __init__(self, message: str, retry_after_s: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class TooManyRequests(RetryLater):
     status = 429
     code = "too_many_requests"
 
-    def __init__(self, message: str, retry_after_s: int = 5) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
 
-
-class Unavailable(ServiceError):
+class Unavailable(RetryLater):
     status = 503
     code = "unavailable"
-
-    def __init__(self, message: str, retry_after_s: int = 5) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s

@@ -30,20 +30,6 @@ def _password(settings: KafkaSettings) -> str:
     return secret.get_secret_value()
 
 
-def kafka_python_options(settings: KafkaSettings) -> dict[str, Any]:
-    """Keyword arguments for kafka-python's KafkaProducer, KafkaConsumer and KafkaAdminClient."""
-    if settings.security_protocol == "PLAINTEXT":
-        return {"security_protocol": "PLAINTEXT"}
-    return {
-        "security_protocol": settings.security_protocol,
-        "sasl_mechanism": settings.sasl_mechanism,
-        "sasl_plain_username": settings.sasl_username,
-        "sasl_plain_password": _password(settings),
-        "ssl_context": ssl_context(settings),
-        "ssl_check_hostname": True,
-    }
-
-
 def aiokafka_options(settings: KafkaSettings) -> dict[str, Any]:
     """Keyword arguments for aiokafka's AIOKafkaProducer and AIOKafkaConsumer."""
     if settings.security_protocol == "PLAINTEXT":
@@ -55,6 +41,15 @@ def aiokafka_options(settings: KafkaSettings) -> dict[str, Any]:
         "sasl_plain_password": _password(settings),
         "ssl_context": ssl_context(settings),
     }
+
+
+def kafka_python_options(settings: KafkaSettings) -> dict[str, Any]:
+    """Keyword arguments for kafka-python's KafkaProducer, KafkaConsumer and KafkaAdminClient: aiokafka's,
+    and kafka-python checks the broker's host name only when told to."""
+    options = aiokafka_options(settings)
+    if settings.security_protocol != "PLAINTEXT":
+        options["ssl_check_hostname"] = True
+    return options
 
 
 def faust_credentials(settings: KafkaSettings) -> SASLCredentials | None:

@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from shared.errors import (
-    AuthError, BodyTooLarge, Conflict, FieldError, ServiceError, TooManyRequests, Unavailable, ValidationFailed,
+    AuthError, BodyTooLarge, Conflict, FieldError, RetryLater, ServiceError, Unavailable, ValidationFailed,
 )
 
 MEDIA_TYPE = "application/problem+json"
@@ -146,7 +146,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
         headers = {}
-        if isinstance(exc, (Unavailable, TooManyRequests)):
+        if isinstance(exc, RetryLater):
             headers["Retry-After"] = str(exc.retry_after_s)
         if isinstance(exc, AuthError) and exc.status == 401:
             headers["WWW-Authenticate"] = "Bearer"

@@ -728,7 +728,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"  {t['rate']:,.0f} obs/s end to end ({t['accepted']:,} in {t['elapsed']:.1f} s; ingest "
                 f"{t['ingest_rate']:,.0f}/s, drain {t['drain_s']:.1f} s, errors {t['errors']})")
         capacity = result["throughput"][0]["rate"]
-        # At the issue's load for a short time when it is above capacity (the queue only grows, and
+        # At the aimed-for load (--rate) for a short time when it is above capacity (the queue only grows, and
         # must drain before the next run), then at half the measured capacity.
         at_rate = plan["latency_s"] if capacity < args.rate else plan["below_s"]
         log(f"latency at {args.rate:.0f} obs/s, {at_rate:.0f} s")
@@ -767,7 +767,7 @@ NOTES = """\
   has shown (at least half the clients' batches), so the rate is the sustained one, not an ingest
   burst followed by a long drain. Uniform runs a fixed count, all sent at once, so its rate is the
   scorer's drain rate.
-- Latency: first at the issue's load (for a few seconds when that is above capacity: the queue
+- Latency: first at the aimed-for load (`--rate`, 500 obs/s; for a few seconds when that is above capacity: the queue
   only grows, and every later phase waits for it to drain), then at half the measured drift
   capacity.
 - Latency: each request carries one probe, an observation for one ambulance trust that

@@ -175,7 +175,7 @@ def decimal_or_none(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-# --- Publisher outward events (issue 5): segment alerts and the CloudEvents 1.0 envelope. ---
+# --- Publisher outward events: segment alerts and the CloudEvents 1.0 envelope. ---
 
 AlertType = Literal["segment.worsened", "segment.improved"]
 

@@ -1,4 +1,4 @@
-"""The ``nof`` command line, driven through ``nof.cli.main`` (issue 3, part 6)."""
+"""The ``nof`` command line, driven through ``nof.cli.main``."""
 
 from __future__ import annotations
 

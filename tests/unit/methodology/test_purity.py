@@ -1,4 +1,4 @@
-"""The methodology package and the CLI import no Kafka, Redis or HTTP library (issue 3)."""
+"""The methodology package and the CLI import no Kafka, Redis or HTTP library."""
 
 from __future__ import annotations
 

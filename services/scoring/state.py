@@ -26,7 +26,6 @@ import orjson
 from kafka.partitioner.default import murmur2
 
 from shared.events import (
-    ChangeEvent,
     FinanceStatusChanged,
     IntensiveSupportChanged,
     ObservationReceived,
@@ -162,10 +161,6 @@ def durable_table(items: Iterable[tuple[str, bytes | None]]) -> dict[str, bytes]
             else:
                 table[key] = value
     return table
-
-
-def decode_events(raw: Iterable[bytes]) -> list[ChangeEvent]:
-    return [ChangeEvent.model_validate_json(e) for e in raw]
 
 
 def partition_for(pk: str, partitions: int) -> int:

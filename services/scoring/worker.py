@@ -40,9 +40,8 @@ class Record:
 
 @dataclass
 class Applied:
-    """What one call to ``process`` did: how many records it applied, and which it could not place."""
+    """What one call to ``process`` did: how many inputs it applied, and which records it could not place."""
 
-    records: int = 0
     inputs: int = 0
     skipped: int = 0  # already applied (read again after a restart)
     gaps: dict[TP, int] = field(default_factory=dict)  # partition -> the offset it waits for
@@ -155,7 +154,6 @@ class ScoringWorker:
                 done.held[(r.topic, r.partition, r.offset)] = inputs
                 self.positions[tp] = r.offset + 1
                 batch.offsets[r.topic] = r.offset
-                done.records += 1
                 if len(batch.events) >= self.batch_events_max:
                     await self._commit(partition, batch)
                     batch = _Batch()

@@ -151,6 +151,7 @@ class Workload:
     def __init__(self, seed: int = 7) -> None:
         self.m = get_methodology()
         self.register = load_trust_register()
+        self.leagues = sorted({t.league for t in self.register.values()})
         self.rng = random.Random(seed)
         self.keys: list[tuple[str, str]] = []
         self.values: dict[tuple[str, str], float] = {}
@@ -240,15 +241,25 @@ def applied(metrics: dict[str, float]) -> float:
                if k.startswith("nof_scoring_inputs_total{") and 'type="observation.received"' in k)
 
 
-def histogram(before: dict[str, float], after: dict[str, float], name: str) -> tuple[list[tuple[float, float]], float, float]:
-    """Cumulative (le, count) bucket deltas, sum delta and count delta of one histogram."""
-    buckets = []
+def histogram(before: dict[str, float], after: dict[str, float], name: str,
+              where: str = "") -> tuple[list[tuple[float, float]], float, float]:
+    """Cumulative (le, count) bucket deltas, sum delta and count delta of one histogram, summed over its
+    label sets (or over those whose labels contain ``where``, e.g. ``league="acute"``)."""
+    buckets: dict[float, float] = {}
+    total = count = 0.0
     for key, value in after.items():
+        if where and where not in key:
+            continue
+        delta = value - before.get(key, 0.0)
         if key.startswith(f"{name}_bucket{{"):
             le = re.search(r'le="([^"]+)"', key)[1]
-            buckets.append((float("inf") if le == "+Inf" else float(le), value - before.get(key, 0.0)))
-    return (sorted(buckets), after.get(f"{name}_sum", 0) - before.get(f"{name}_sum", 0),
-            after.get(f"{name}_count", 0) - before.get(f"{name}_count", 0))
+            le_f = float("inf") if le == "+Inf" else float(le)
+            buckets[le_f] = buckets.get(le_f, 0.0) + delta
+        elif key == f"{name}_sum" or key.startswith(f"{name}_sum{{"):
+            total += delta
+        elif key == f"{name}_count" or key.startswith(f"{name}_count{{"):
+            count += delta
+    return sorted(buckets.items()), total, count
 
 
 def bucket_quantile(buckets: list[tuple[float, float]], q: float) -> float:
@@ -549,11 +560,16 @@ async def latency(stack: Stack, work: Workload, rate: float, per_request: int, d
     after = scrape(stack.scoring)
     lat = [1000 * max(0.0, visible_at[i] - accepted_at[i]) for i in accepted_at if i in visible_at]
     buckets, _, n = histogram(before, after, "nof_scoring_processing_latency_seconds")
+    by_league = {}
+    for league in work.leagues:
+        lb, _, ln = histogram(before, after, "nof_scoring_processing_latency_seconds", f'league="{league}"')
+        if ln:
+            by_league[league] = {"n": ln, "p50": 1000 * bucket_quantile(lb, 0.5), "p99": 1000 * bucket_quantile(lb, 0.99)}
     return {"requests": requests, "per_request": per_request, "offered": offered, "errors": errors,
             "probes": len(lat), "p50": pct(lat, 50), "p99": pct(lat, 99), "max": max(lat, default=float("nan")),
             "http_p50": pct(http_ms, 50), "http_p99": pct(http_ms, 99),
             "hist_n": n, "hist_p50": 1000 * bucket_quantile(buckets, 0.5),
-            "hist_p99": 1000 * bucket_quantile(buckets, 0.99)}
+            "hist_p99": 1000 * bucket_quantile(buckets, 0.99), "hist_by_league": by_league}
 
 
 def busy(cpu: Cpu, run) -> dict:  # noqa: ANN001 - a callable returning a latency result
@@ -627,7 +643,10 @@ def report(r: dict) -> str:
         f"max {lt['max']:.1f} ms; the 202 itself took p50 {lt['http_p50']:.1f} ms, p99 {lt['http_p99']:.1f} ms. "
         f"Cross-check from the scorer's own histogram `nof_scoring_processing_latency_seconds` (ingest's "
         f"`accepted_at` → league written to Redis, {n0(lt['hist_n'])} inputs, bucket-interpolated): "
-        f"p50 {hist_ms(lt['hist_p50'], top)}, p99 {hist_ms(lt['hist_p99'], top)}. CPU busy over the run "
+        f"p50 {hist_ms(lt['hist_p50'], top)}, p99 {hist_ms(lt['hist_p99'], top)}; by league, p50 / p99: "
+        + ", ".join(f"{lg} {hist_ms(h['p50'], top)} / {hist_ms(h['p99'], top)} ({n0(h['n'])} inputs)"
+                    for lg, h in lt.get("hist_by_league", {}).items())
+        + ". CPU busy over the run "
         f"(share of one core): " + ", ".join(f"{k} {v:.0%}" for k, v in lt.get("busy", {}).items()) + ".",
         ]
     co = r["costs"]

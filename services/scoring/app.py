@@ -19,12 +19,13 @@ import logging
 import time
 
 import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 from services.scoring.batcher import Batcher
 from services.scoring.positions import Repositioner, commit_positions
 from services.scoring.progress import Progress
-from services.scoring.read_model import FlushPacer, ReadModelWriter
+from services.scoring.read_model import ReadModelWriter
 from services.scoring.recorder import ProcessRecorder
 from services.scoring.settings import ScoringSettings
 from services.scoring.trail import InputTrail
@@ -51,6 +52,28 @@ class ProducerSink:
 
     async def send(self, topic: str, key: bytes, value: bytes | None, partition: int | None = None):  # noqa: ANN201
         return await self.app.producer.send(topic, key, value, partition, None, None)
+
+
+def bounded_fetch_wait(consumer_class: type, wait_ms: int) -> type:
+    """faust's aiokafka consumer with the broker's long-poll bounded to ``wait_ms`` (faust fixes it at 1.5 s).
+
+    aiokafka keeps at most one fetch in flight per broker, and leaves out of it every partition whose
+    fetched records the agent has not consumed yet. While a busy partition's records are being
+    consumed, the one fetch in flight is therefore a long-poll on the idle partitions only; the busy
+    partition's next records wait until that poll returns, for up to its wait time.
+    """
+
+    class Thread(faust_aiokafka.AIOKafkaConsumerThread):
+        def _create_worker_consumer(self, transport):  # noqa: ANN001, ANN202 - faust's signature
+            consumer = super()._create_worker_consumer(transport)
+            consumer._fetch_max_wait_ms = wait_ms  # read when the consumer starts and builds its fetcher
+            return consumer
+
+    class Consumer(consumer_class):
+        def _new_consumer_thread(self):  # noqa: ANN202 - faust's signature
+            return Thread(self, loop=self.loop, beacon=self.beacon)
+
+    return Consumer
 
 
 def create_app(settings: ScoringSettings | None = None) -> faust.App:
@@ -85,6 +108,7 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         # the correlation id, as every service logs.
         logging_config=logging_config("scoring", settings.common.log_level, settings.common.log_json),
     )
+    app.transport.Consumer = bounded_fetch_wait(app.transport.Consumer, round(settings.fetch_max_wait_s * 1000))
     inputs = app.topic(*INPUT_TOPICS, key_serializer="raw", value_serializer="raw",
                        partitions=INPUT_PARTITIONS, internal=False)
     table = app.Table("league_state", key_type=str, value_type=bytes, partitions=INPUT_PARTITIONS)
@@ -114,24 +138,32 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         for tp, expected in done.gaps.items():
             repositioner.gap(tp, expected)
 
-    batcher = Batcher(process, settings.batch_max, settings.batch_max_bytes, settings.batch_within_s)
-    writer = ReadModelWriter(worker, LeagueCache(redis, settings.common.redis.key_prefix), hold=batcher.lock)
+    # One batcher per input partition number (both input topics: one commit record each), so a league
+    # being written to Redis, which holds its partition's lock, never holds up another league's batches.
+    batchers = {p: Batcher(process, settings.batch_max, settings.batch_max_bytes, settings.batch_within_s)
+                for p in range(INPUT_PARTITIONS)}
+    writer = ReadModelWriter(worker, LeagueCache(redis, settings.common.redis.key_prefix),
+                             hold=lambda pk: batchers[worker.partition_of(pk)].lock,
+                             share=settings.cache_flush_max_share)
 
-    # One agent, one record at a time into the batcher (faust issue 606: a higher concurrency can commit
+    # One agent, one record at a time into the batchers (faust issue 606: a higher concurrency can commit
     # past unprocessed records). noack: an event is acknowledged only once its batch is durable.
     @app.agent(inputs, concurrency=1)
     async def score(stream):  # noqa: ANN001
         async for event in stream.noack().events():
-            await batcher.add(event, len(event.value or b""))
+            await batchers[event.message.partition].add(event, len(event.value or b""))
 
     @app.timer(settings.batch_within_s / 2)
     async def close_batches() -> None:
-        await batcher.tick()
+        for batcher in batchers.values():
+            await batcher.tick()  # never waits for a batch to be processed
 
     @app.on_partitions_revoked.connect
     async def on_revoked(sender, revoked, **kwargs) -> None:  # noqa: ANN001
         if recovered.is_set():
-            await batcher.flush()  # what this worker applied is durable before another may take it over
+            for batcher in batchers.values():  # what this worker applied is durable before another may take it over
+                await batcher.flush()
+            await writer.idle()
         recovered.clear()
 
     @app.on_rebalance_complete.connect
@@ -157,14 +189,10 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         progress.restart_clock(time.monotonic())
         recovered.set()
 
-    pacer = FlushPacer(settings.cache_flush_max_share)
-
     @app.timer(settings.cache_flush_interval_s)
     async def flush_cache() -> None:
-        if recovered.is_set() and pacer.due(time.monotonic()):
-            started = time.monotonic()
-            await writer.write()
-            pacer.ran(started, time.monotonic())
+        if recovered.is_set():
+            writer.start_due(time.monotonic())  # each league on its own task, paced on its own
 
     @app.timer(settings.cache_check_interval_s)
     async def check_cache_and_progress() -> None:

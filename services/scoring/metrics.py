@@ -11,10 +11,12 @@ APPLY_SECONDS = Histogram(
 )
 PROCESSING_LATENCY = Histogram(
     "nof_scoring_processing_latency_seconds", "From ingest accepting an input to its league being written to Redis",
+    ["league"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 1, 2.5, 5, 10, 30),
 )
 CACHE_WRITE_SECONDS = Histogram(
     "nof_scoring_cache_write_seconds", "Time to build and write one league snapshot to Redis",
+    ["league"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
 )
 LEAGUE_VERSION = Gauge("nof_scoring_league_version", "Current league version", ["league"])

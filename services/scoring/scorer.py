@@ -32,6 +32,7 @@ from shared.methodology import (
     Standing,
     TrustInfo,
 )
+from shared.methodology.explain import rank_reasons
 from shared.methodology.results import TrustResult, json_safe
 from shared.methodology.rounding import hundredths_decimal
 from shared.methodology.uncertainty import average_range
@@ -123,6 +124,7 @@ class PartitionScorer:
         self.seen: set[str] = {i for ids in self.ids.values() for i in ids}
         self._entries: dict[str, tuple[TrustResult, dict[str, Any]]] = {}  # snapshot entries, by result
         self._explained: dict[str, tuple] = {}  # trust -> the parts of the explanation last returned
+        self._stamps: dict[str, tuple] = {}  # league -> its line stamp when its explanations were last checked
         self.updated_at: dict[str, str] = {}
 
     # -- write side ----------------------------------------------------------------------------
@@ -290,6 +292,30 @@ class PartitionScorer:
         out = {}
         for code, explanation in self.engine.explain_many(sorted(codes)).items():
             out[code] = self._explanation_dict(explanation)
+        return out
+
+    def explanation_candidates(self, league: str, everything: bool = False, touched=()) -> list[str]:  # noqa: ANN001
+        """The league's trusts whose explanation may differ from the one last returned, in code order:
+        every trust when ``everything`` or when a position shown in some line may have moved (the
+        engine's line stamp changed); otherwise those with inputs of their own (``touched``), a new
+        result (scores, average, segment, rank or rank range: the engine keeps the result object while
+        they stand) or a new rank reason (ties and the ladder around them)."""
+        members = self.members(league)
+        stamp = self.engine.line_stamp(league)
+        if everything or self._stamps.get(league) != stamp:
+            self._stamps[league] = stamp
+            return members
+        result = self.engine.results().leagues.get(league)
+        if result is None:
+            return members
+        entries = {r.trust_code: r for r in result.entries}
+        reasons = rank_reasons(result.entries)
+        out = []
+        for code in members:
+            last = self._explained.get(code)
+            if (last is None or code in touched or last[0] is not entries.get(code)
+                    or last[6] != reasons.get(code)):
+                out.append(code)
         return out
 
     def changed_explanations(self, league: str, everything: bool = False,

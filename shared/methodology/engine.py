@@ -295,6 +295,12 @@ class IncrementalEngine:
         return explain_trusts(self.methodology, self._store, self.results(), trust_codes,
                               positions=self._positions(), lines=self._lines)
 
+    def line_stamp(self, league: str) -> tuple:
+        """What the positions shown in a league's explanation lines stand on (see ``_GroupPositions``):
+        while the stamp is unchanged, a trust's line whose own reading and score are unchanged is too."""
+        return tuple(sorted((key, _GroupPositions.stamp(group)) for key, group in self._groups.items()
+                            if key[0] in (league, ALL_LEAGUES_KEY)))
+
     def _positions(self) -> Positions:
         """Each value's place from its metric group's sorted order (logarithmic); banded groups,
         which keep no order, sort their peers instead."""
@@ -335,6 +341,10 @@ class _GroupPositions:
         group = self._group(metric, league)
         if group is None or code not in group.keys:
             return None
+        return self.stamp(group)
+
+    @staticmethod
+    def stamp(group: MetricGroup) -> tuple:
         if group.mapping == RANK_LINEAR and not group.banded and len(group.order) >= group.min_peers:
             # Every member is scored, and a rank-linear score is 1 + 3 (position - 1) / (n - 1): with
             # the score (which the caller compares too), the group's size fixes the position.

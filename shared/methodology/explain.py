@@ -231,6 +231,12 @@ class _Ladder:
         return text + (f"; shares it with {', '.join(ties)}" if ties else "")
 
 
+def rank_reasons(entries) -> dict[str, str]:  # noqa: ANN001 - one league's TrustResults
+    """Why each trust of one league holds its rank, as its explanation says (§6)."""
+    ladder = _Ladder(entries)
+    return {e.trust_code: ladder.reason(e) for e in entries}
+
+
 def explain_trust(m: Methodology, store: InputStore, results: Results, code: str) -> Explanation:
     """Build the explanation of one trust from the inputs and the scored results."""
     return explain_trusts(m, store, results, [code])[code]

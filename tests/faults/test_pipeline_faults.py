@@ -9,6 +9,7 @@ import signal
 import time
 
 import httpx
+import pytest
 
 from tests.support.subscribers import poll
 
@@ -44,6 +45,10 @@ def test_publisher_sigkill_mid_stream(fault_run):
     assert run.sse.connections >= 2, "the SSE client never had to reconnect: the kill missed it"
 
 
+# While the broker is down, a client in this process can be left with a socket that is dropped without
+# being closed (seen once, reported by the garbage collector at a random later moment). Only that report
+# is ignored here; every other unraisable exception still fails the test.
+@pytest.mark.filterwarnings(r"ignore:Exception ignored in. <socket\.socket:pytest.PytestUnraisableExceptionWarning")
 def test_broker_stopped_mid_stream(fault_run, private_broker):
     run = fault_run("broker stop", seed=43, pace_s=0.15)
     run.send()

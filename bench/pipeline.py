@@ -810,7 +810,7 @@ NOTES = """\
   0.89 change events per input, their Kafka records and a read model that keeps likely ranges and
   explanations current add at least as much again, so 5,000 obs/s end to end is out of reach for one
   Python scorer process beside the rest of the stack on this machine; a single scorer core tops out near
-  1 / 0.58 ms = 1,700 obs/s today, which is what the run reaches. The ways on, largest first: (1) more
+  1 / (0.5 to 0.6 ms) = 1,700 to 2,000 obs/s today, which is what the runs reach. The ways on, largest first: (1) more
   scorer processes (one per league's partition: the acute league is 80% of the inputs, so this alone
   gains little); (2) a compiled core for the engine's exact arithmetic and the event building;
   (3) cheaper likely ranges (the bootstrap is 0.3 ms per changed trust).

@@ -160,9 +160,10 @@ class ReadModelWriter:
             # a peer's move can shift a trust's rank range, rank reason or a metric line's position, so
             # candidates are found from the engine's results and lines, not only from the trusts that sent.
             explanations: dict = {}
-            candidates = scorer.explanation_candidates(league, everything, touched)
-            for i in range(0, len(candidates), EXPLAIN_CHUNK):
-                explanations.update(scorer.changed_explanations(league, everything, candidates[i:i + EXPLAIN_CHUNK]))
+            plan = scorer.explanation_plan(league, everything, touched)
+            for i in range(0, len(plan.codes), EXPLAIN_CHUNK):
+                explanations.update(scorer.changed_explanations(league, everything, plan.codes[i:i + EXPLAIN_CHUNK],
+                                                                plan.known))
                 await asyncio.sleep(0)
             # force: a league whose metric scores moved without an event keeps its version but has a
             # new snapshot; the write still never lets a version go backwards.

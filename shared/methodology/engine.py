@@ -290,10 +290,11 @@ class IncrementalEngine:
         """The full derivation of one trust's result (§2-§6)."""
         return self.explain_many([trust_code])[trust_code]
 
-    def explain_many(self, trust_codes) -> dict[str, Explanation]:
-        """Several derivations at once, positions read from the live metric groups (§2-§6)."""
+    def explain_many(self, trust_codes, known: dict | None = None) -> dict[str, Explanation]:
+        """Several derivations at once, positions read from the live metric groups (§2-§6); ``known``:
+        per trust, metric lines the caller knows are unchanged (see ``explain_trusts``)."""
         return explain_trusts(self.methodology, self._store, self.results(), trust_codes,
-                              positions=self._positions(), lines=self._lines)
+                              positions=self._positions(), lines=self._lines, known=known)
 
     def line_stamp(self, league: str) -> tuple:
         """What the positions shown in a league's explanation lines stand on (see ``_GroupPositions``):

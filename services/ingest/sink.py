@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from kafka.errors import KafkaError
@@ -68,14 +68,15 @@ class KafkaInputSink:
     #: request (a new admin client each time) cost ~10 ms of CPU per request.
     ANSWERED_FOR_S = 1.0
 
-    def __init__(self, settings: KafkaSettings) -> None:
+    def __init__(self, settings: KafkaSettings, clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
+        self.clock = clock
         self._producer = None
         self._lock = threading.Lock()
         self._answered_at: float | None = None
 
     def _broker_answers(self) -> bool:
-        now = time.monotonic()
+        now = self.clock()
         if self._answered_at is not None and now - self._answered_at < self.ANSWERED_FOR_S:
             return True
         ok = broker_answers(self.settings, timeout_s=1.0)

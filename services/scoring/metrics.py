@@ -21,6 +21,8 @@ CACHE_WRITE_SECONDS = Histogram(
 )
 LEAGUE_VERSION = Gauge("nof_scoring_league_version", "Current league version", ["league"])
 OUTBOX_PENDING = Gauge("nof_scoring_outbox_pending", "Change events of a batch sent but not yet acknowledged by the broker")
+CACHE_WRITE_FAILURES = Counter("nof_scoring_cache_write_failures_total", "League writes to Redis that failed "
+                               "(each is retried after a pause, the league rewritten whole)", ["league"])
 CACHE_REBUILDS = Counter("nof_scoring_cache_rebuilds_total", "Leagues rewritten whole to Redis", ["reason"])
 BATCH_INPUTS = Histogram(
     "nof_scoring_batch_writes", "State keys written by one durable batch of an input partition",

@@ -49,6 +49,9 @@ class FlushPacer:
         self.not_before = finished + (finished - started) * self.rest
 
 
+#: How long a league whose write failed (Redis down, say) waits before it is tried again.
+RETRY_AFTER_FAILURE_S = 1.0
+
 #: Trusts explained between two yields to the event loop while a league is written.
 EXPLAIN_CHUNK = 24
 
@@ -126,8 +129,10 @@ class ReadModelWriter:
             await self._write_held(key)
         except asyncio.CancelledError:
             raise
-        except Exception:  # the league is marked to be rewritten whole; the next tick tries again
-            log.warning("writing a league to Redis failed; it is rewritten whole next time",
+        except Exception:  # the league is marked to be rewritten whole and tried again after a pause
+            metrics.CACHE_WRITE_FAILURES.labels(key[1]).inc()
+            self._pacer(key).not_before = time.monotonic() + RETRY_AFTER_FAILURE_S
+            log.warning("writing a league to Redis failed; it is rewritten whole in %.0f s", RETRY_AFTER_FAILURE_S,
                         extra={"league": key[1]}, exc_info=True)
         finally:
             self.writing.pop(key, None)

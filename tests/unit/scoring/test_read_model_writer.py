@@ -99,3 +99,36 @@ async def test_a_league_being_written_holds_up_only_its_own_partitions_batches()
     await asyncio.gather(*tasks)
     await writer.write()
     assert [lg for lg, _ in cache.written].count("acute") == 2 and not writer.writing
+
+
+class DownCache(GatedCache):
+    def __init__(self) -> None:
+        super().__init__(gated="")
+        self.down = True
+
+    async def write_league(self, league, version, snapshot, explanations, force=False):  # noqa: ANN001
+        if self.down:
+            raise ConnectionError("Redis is down")
+        return await super().write_league(league, version, snapshot, explanations, force)
+
+
+async def test_a_failed_write_is_counted_and_retried_after_a_pause_not_on_every_tick():
+    from services.scoring import metrics
+    from services.scoring.read_model import RETRY_AFTER_FAILURE_S
+
+    broker = MemoryBroker()
+    worker = ScoringWorker(M, ProcessRecorder(broker, "changelog", {}), broker, "changes", PARTITIONS)
+    for tp, offset in worker.recover(range(PARTITIONS), ("obs",)).items():
+        worker.start_at(tp, 0)
+    await worker.process([record("ambulance", 0, 70.0)])
+    cache = DownCache()
+    writer = ReadModelWriter(worker, cache)
+    failures = metrics.CACHE_WRITE_FAILURES.labels("ambulance")
+    before = failures._value.get()
+    now = time.monotonic()
+    await asyncio.gather(*writer.start_due(now))
+    assert failures._value.get() == before + 1 and ("ambulance", "ambulance") in worker.full
+    assert writer.start_due(now + RETRY_AFTER_FAILURE_S / 2) == []  # no retry on every tick
+    cache.down = False
+    await asyncio.gather(*writer.start_due(time.monotonic() + RETRY_AFTER_FAILURE_S))
+    assert [lg for lg, _ in cache.written] == ["ambulance"] and not worker.full and not worker.dirty

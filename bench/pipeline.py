@@ -801,8 +801,8 @@ NOTES = """\
   its CPU, measured 2026-11-30 on this machine at about 0.58 ms of scorer CPU per input): the methodology
   engine's own apply 13% (about 0.08 ms); building the change events from the engine's changes 15%;
   the rest of applying an input (state records, ids, metrics) 12%; the commit record and its sends 5%;
-  decoding the input records 2%; aiokafka's producer 15% (gzip at level 9, in process, 11% of it: the
-  scorer now produces uncompressed); the Redis read model 19% (snapshot with likely ranges 6%,
+  decoding the input records 2%; aiokafka's producer 15% (gzip at level 9, in process, 11% of it: an
+  uncompressed producer measured within this machine's noise); the Redis read model 19% (snapshot with likely ranges 6%,
   explanations 6%, JSON and the write 8%); faust, asyncio and the Redis client the rest.
 - The floor on these 2 cores. Outside the scorer each drift input costs about 0.23 ms of CPU (ingest
   0.10-0.13, Kafka 0.06-0.07, Redis 0.02, this client 0.03-0.05), 1.15 cores at 5,000 obs/s, which leaves
@@ -814,10 +814,10 @@ NOTES = """\
   scorer processes (one per league's partition: the acute league is 80% of the inputs, so this alone
   gains little); (2) a compiled core for the engine's exact arithmetic and the event building;
   (3) cheaper likely ranges (the bootstrap is 0.3 ms per changed trust).
-- Latency. At 250 obs/s the probe (an ambulance trust) reaches Redis within a few hundred ms: a league
-  being written holds only its own partition, explanations are rebuilt only where they may have moved,
-  and the broker's long-poll is bounded (faust's 1.5 s let a busy partition's next records wait behind a
-  fetch of the idle ones). At 500 obs/s the scorer's event loop is about 80% busy (apply, the acute
+- Latency. At 250 obs/s the probe (an ambulance trust) reaches Redis within a few hundred ms: each
+  league is written on its own task and paced on its own, explanations are rebuilt only where they may
+  have moved, and the broker's long-poll is bounded (faust's 1.5 s let a busy partition's next records
+  wait behind a fetch of the idle ones). At 500 obs/s the scorer's event loop is about 80% busy (apply, the acute
   league's writes, faust) and records queue before the batchers, in the fetcher and the agent, for
   hundreds of ms; the acute league's own inputs wait longest (see the per-league figures): each of its
   writes recomputes likely ranges and explanations for the trusts whose scores moved, about 1.3 ms per

@@ -40,7 +40,7 @@ from shared.topics import CHANGES, INPUT_PARTITIONS, OBSERVATIONS, SCORER_STATE_
 log = logging.getLogger(__name__)
 
 INPUT_TOPICS = (OBSERVATIONS.name, TRUST_STATUS.name)
-#: The largest record the scorer writes: a commit record (the events and state writes of a batch).
+#: The largest record the scorer writes: a commit record (events of a batch, gzip on the wire).
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 
 
@@ -93,10 +93,7 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         topic_disable_leader=True,
         topic_partitions=INPUT_PARTITIONS,
         producer_acks=-1,
-        # Uncompressed: aiokafka compresses gzip at level 9 in-process, about a tenth of the scorer's CPU
-        # under load, for records that mostly stay on a local network (the other codecs need extra libraries
-        # in every reader). A deployment that wants compact topics sets compression.type on the topics.
-        producer_compression_type=None,
+        producer_compression_type="gzip",
         producer_linger_ms=2,
         producer_max_request_size=MAX_RECORD_BYTES,
         consumer_max_fetch_size=MAX_RECORD_BYTES,
@@ -141,33 +138,28 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         for tp, expected in done.gaps.items():
             repositioner.gap(tp, expected)
 
-    # One batcher per input partition number (both input topics: one commit record each), so a league
-    # being written to Redis, which holds its partition's lock, never holds up another league's batches.
-    batchers = {p: Batcher(process, settings.batch_max, settings.batch_max_bytes, settings.batch_within_s)
-                for p in range(INPUT_PARTITIONS)}
+    batcher = Batcher(process, settings.batch_max, settings.batch_max_bytes, settings.batch_within_s)
+    # A league's write holds the batcher's lock while it reads the engine, so no batch changes it meanwhile.
     writer = ReadModelWriter(worker, LeagueCache(redis, settings.common.redis.key_prefix),
-                             hold=lambda pk: batchers[worker.partition_of(pk)].lock,
-                             share=settings.cache_flush_max_share)
+                             hold=lambda pk: batcher.lock, share=settings.cache_flush_max_share)
 
-    # One agent, one record at a time into the batchers (faust issue 606: a higher concurrency can commit
+    # One agent, one record at a time into the batcher (faust issue 606: a higher concurrency can commit
     # past unprocessed records). noack: an event is acknowledged only once its batch is durable.
     @app.agent(inputs, concurrency=1)
     async def score(stream):  # noqa: ANN001
         async for event in stream.noack().events():
-            await batchers[event.message.partition].add(event, len(event.value or b""))
+            await batcher.add(event, len(event.value or b""))
 
     @app.timer(settings.batch_within_s / 2)
     async def close_batches() -> None:
-        for batcher in batchers.values():
-            await batcher.tick()  # never waits for a batch to be processed
+        await batcher.tick()
 
     @app.on_partitions_revoked.connect
     async def on_revoked(sender, revoked, **kwargs) -> None:  # noqa: ANN001
         if recovered.is_set():
-            for batcher in batchers.values():  # what this worker applied is durable before another may take it over
-                await batcher.flush()
             await writer.idle()
-        recovered.clear()
+            await batcher.flush()  # what this worker applied is durable before another may take it over
+        recovered.clear()  # at once after the flush: no batch can start in between
 
     @app.on_rebalance_complete.connect
     async def on_rebalanced(sender, **kwargs) -> None:  # noqa: ANN001

@@ -1,10 +1,8 @@
-"""Gathers one input partition's events into bounded batches for the worker.
+"""Gathers the agent's input events into bounded batches for the worker.
 
 A batch closes when it holds ``max_records`` events or ``max_bytes`` of record values, or ``within_s``
-after its first event (the caller's timer calls ``tick``). A closed batch is processed on its own task,
-so the agent goes on reading other partitions' records meanwhile; one partition has at most one batch
-in flight and one filling (``add`` waits for the batch in flight before closing the next). Events are
-acknowledged to faust only after ``process`` returned, that is once the batch is durable, so the
+after its first event (the caller's timer calls ``tick``). One batch is processed at a time; its events
+are acknowledged to faust only after ``process`` returned, that is once the batch is durable, so the
 consumer group's committed offset never passes what the scorer has recorded.
 """
 
@@ -31,10 +29,7 @@ class Batcher:
         self.pending: list[Any] = []
         self.bytes = 0
         self.opened = 0.0
-        #: Held while a batch is processed; the read model holds it while it reads this partition's engine.
         self.lock = asyncio.Lock()
-        self.in_flight: asyncio.Future | None = None
-        #: Called when a batch could not be made durable; it must stop the worker (the default exits).
         self.on_failure = on_failure or _exit
 
     async def add(self, event: Any, size: int, now: float | None = None) -> None:
@@ -43,34 +38,14 @@ class Batcher:
         self.pending.append(event)
         self.bytes += size
         if len(self.pending) >= self.max_records or self.bytes >= self.max_bytes:
-            await self._close()
+            await self.flush()
 
     async def tick(self, now: float | None = None) -> None:
-        """Close the filling batch once it is ``within_s`` old, unless a batch is still in flight (the
-        next tick after it finishes closes this one). Never waits for a batch to be processed."""
         now = now if now is not None else asyncio.get_running_loop().time()
-        if self.pending and now - self.opened >= self.within_s and not self.busy:
-            await self._close()
-
-    @property
-    def busy(self) -> bool:
-        return self.in_flight is not None and not self.in_flight.done()
-
-    async def idle(self) -> None:
-        """Wait until no batch is in flight."""
-        while self.busy:
-            await asyncio.wait([self.in_flight])
+        if self.pending and now - self.opened >= self.within_s:
+            await self.flush()
 
     async def flush(self) -> None:
-        """Process everything pending now, after the batch in flight (used before a rebalance)."""
-        await self.idle()
-        await self._process_pending()
-
-    async def _close(self) -> None:
-        await self.idle()  # at most one batch in flight per partition: back-pressure on the agent
-        self.in_flight = asyncio.ensure_future(self._process_pending())
-
-    async def _process_pending(self) -> None:
         async with self.lock:
             events, self.pending, self.bytes = self.pending, [], 0
             if not events:
@@ -81,7 +56,7 @@ class Batcher:
                 raise
             except BaseException as exc:
                 self.on_failure(exc)
-                return
+                raise
             for event in events:
                 event.ack()
 

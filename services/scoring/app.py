@@ -151,7 +151,7 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         # the collector's full scans, which otherwise cost the worker about a tenth of its time under load.
         gc.collect()
         gc.freeze()
-        await worker.resend()
+        await worker.redo_last_batches()
         progress.forget(set(worker.positions))
         progress.track(worker.positions, time.monotonic())
         progress.restart_clock(time.monotonic())

@@ -11,12 +11,15 @@ partition p every write goes to changelog partition p, whose order the producer 
 3. once those are acknowledged, the batch's change events and dead letters on their own topics.
 
 The worker awaits every acknowledgement of a batch before it sends the next batch's commit record and
-before it lets the consumer group's offset pass the batch.
+before it lets the consumer group's offset pass the batch. After a restart it first writes the recovered
+commit record's per-key state again (``rewrite``) and awaits that too: a crash may have cut those writes
+short, and the next commit record must never be sent while any of them is missing from the changelog.
 
 After a crash at any moment, let C be p's latest commit record on the changelog:
 
-- every per-key write of an earlier batch reached the changelog before C was sent; C's own writes may
-  be missing, and recovery applies them from C (``state.durable_table``);
+- every per-key write of an earlier batch reached the changelog before C was sent (in the worker that
+  sent C, or written again by it after its own restart); C's own writes may be missing, and recovery
+  applies them from C (``state.durable_table``), then writes them again;
 - nothing of a later batch is on the changelog: its commit record would have come first;
 - C's events and dead letters may be missing from their topics: they are sent again, byte for byte;
 - no later batch's event left: its events wait for its commit record's acknowledgement. That batch
@@ -69,6 +72,21 @@ class ProcessRecorder:
         self.table[key] = encoded
         for k, value in commit.writes:
             acks.append(await self.sink.send(self.changelog, table_key(k), value, p))
+            if value is None:
+                self.table.pop(k, None)
+            else:
+                self.table[k] = value
+        return acks
+
+    async def rewrite(self, commit: state.CommitRecord) -> list[Awaitable[Any]]:
+        """Send a recovered commit record's per-key writes again; returns their acknowledgements.
+
+        They are the latest values of their keys (no later batch is durable), so writing them twice is
+        harmless; not writing them would let the next commit record hide them: a crash after it recovers
+        only its own batch's writes on top of the changelog."""
+        acks = []
+        for k, value in commit.writes:
+            acks.append(await self.sink.send(self.changelog, table_key(k), value, commit.partition))
             if value is None:
                 self.table.pop(k, None)
             else:

@@ -111,19 +111,25 @@ class ScoringWorker:
         if offset > self.positions.get(tp, -1):
             self.positions[tp] = offset
 
-    async def resend(self) -> int:
-        """Send again the events and dead letters of each owned partition's last durable batch (same
-        ids: their acknowledgement may not have been recorded before the restart)."""
+    async def redo_last_batches(self) -> int:
+        """Finish each owned partition's last durable batch after a restart: write its state to the
+        changelog again, then send its events and dead letters again (same ids: their acknowledgement
+        may not have been recorded before the restart). Returns how many records it sent."""
+        writes = []
+        for commit in self.commits.values():
+            writes += await self.recorder.rewrite(commit)
+        await asyncio.gather(*writes)  # durable before any new commit record, which would hide them
         acks = []
         for commit in self.commits.values():
             for raw in commit.events:
                 acks.append(await self.sink.send(self.changes_topic, _league_key(raw), raw))
             for topic, key, value in commit.dead_letters:
                 acks.append(await self.sink.send(topic, key, value))
-        if acks:
-            await asyncio.gather(*acks)
-            log.info("re-sent the last durable batch's events after a restart", extra={"records": len(acks)})
-        return len(acks)
+        await asyncio.gather(*acks)
+        if writes or acks:
+            log.info("finished the last durable batch of each partition after a restart",
+                     extra={"state_writes": len(writes), "events": len(acks)})
+        return len(writes) + len(acks)
 
     # -- the write path --------------------------------------------------------------------------
     async def process(self, records: Iterable[Record]) -> Applied:

@@ -100,7 +100,7 @@ async def run(broker: MemoryBroker, records: list[Record]) -> ScoringWorker:
     for tp, offset in worker.recover(range(PARTITIONS), (OBS, STATUS)).items():
         if offset is None:
             worker.start_at(tp, 0)
-    await worker.resend()
+    await worker.redo_last_batches()
     for i in range(0, len(records), BATCH):
         done = await worker.process(records[i:i + BATCH])
         assert not done.gaps
@@ -208,3 +208,51 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def recovered_only(broker: MemoryBroker) -> ScoringWorker:
+    """A worker that recovers from the changelog and applies nothing: what a crash at this moment restarts from."""
+    worker = new_worker(broker)
+    worker.recover(range(PARTITIONS), (OBS, STATUS))
+    return worker
+
+
+def test_a_restarted_worker_leaves_a_changelog_that_recovers_exactly(reference):
+    """A crash may cut a batch's state writes short; the restarted worker must write them again before its
+    next commit record, or a second crash would recover without them."""
+    ref_broker, ref_outcome, _ = reference
+    for crash_at in crash_points(reference):
+        broker = MemoryBroker(crash_at=crash_at)
+        with pytest.raises(Crash) if crash_at < len(ref_broker.log) else _nothing():
+            asyncio.run(run(broker, RECORDS))
+        broker.crash_at = None
+        asyncio.run(run(broker, RECORDS))
+        assert outcome(recovered_only(broker), broker) == ref_outcome, \
+            f"the changelog lost state after a crash at write {crash_at} and a restart"
+
+
+def test_two_crashes_recover_exactly(reference):
+    """A crash at every write of the first run, a second one at several writes of the restarted run."""
+    ref_broker, ref_outcome, ref_events = reference
+    rng = random.Random(3)
+    checked = 0
+    for first in crash_points(reference)[:-1]:
+        broker = MemoryBroker(crash_at=first)
+        with pytest.raises(Crash):
+            asyncio.run(run(broker, RECORDS))
+        durable = len(broker.log)
+        trial = MemoryBroker()
+        trial.log = list(broker.log)
+        asyncio.run(run(trial, RECORDS))  # how many writes the restarted run makes
+        for second in sorted(rng.sample(range(durable, len(trial.log)), k=min(2, len(trial.log) - durable))):
+            twice = MemoryBroker(crash_at=second)
+            twice.log = list(broker.log)
+            with pytest.raises(Crash):
+                asyncio.run(run(twice, RECORDS))
+            twice.crash_at = None
+            worker = asyncio.run(run(twice, RECORDS))
+            where = f"crashes at writes {first} and {second}"
+            assert outcome(worker, twice) == ref_outcome, f"state differs after {where}"
+            assert set(events_by_id(twice)) == set(ref_events), f"event ids differ after {where}"
+            checked += 1
+    assert checked > len(ref_broker.log)

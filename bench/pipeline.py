@@ -151,6 +151,7 @@ class Workload:
     def __init__(self, seed: int = 7) -> None:
         self.m = get_methodology()
         self.register = load_trust_register()
+        self.leagues = sorted({t.league for t in self.register.values()})
         self.rng = random.Random(seed)
         self.keys: list[tuple[str, str]] = []
         self.values: dict[tuple[str, str], float] = {}
@@ -240,15 +241,25 @@ def applied(metrics: dict[str, float]) -> float:
                if k.startswith("nof_scoring_inputs_total{") and 'type="observation.received"' in k)
 
 
-def histogram(before: dict[str, float], after: dict[str, float], name: str) -> tuple[list[tuple[float, float]], float, float]:
-    """Cumulative (le, count) bucket deltas, sum delta and count delta of one histogram."""
-    buckets = []
+def histogram(before: dict[str, float], after: dict[str, float], name: str,
+              where: str = "") -> tuple[list[tuple[float, float]], float, float]:
+    """Cumulative (le, count) bucket deltas, sum delta and count delta of one histogram, summed over its
+    label sets (or over those whose labels contain ``where``, e.g. ``league="acute"``)."""
+    buckets: dict[float, float] = {}
+    total = count = 0.0
     for key, value in after.items():
+        if where and where not in key:
+            continue
+        delta = value - before.get(key, 0.0)
         if key.startswith(f"{name}_bucket{{"):
             le = re.search(r'le="([^"]+)"', key)[1]
-            buckets.append((float("inf") if le == "+Inf" else float(le), value - before.get(key, 0.0)))
-    return (sorted(buckets), after.get(f"{name}_sum", 0) - before.get(f"{name}_sum", 0),
-            after.get(f"{name}_count", 0) - before.get(f"{name}_count", 0))
+            le_f = float("inf") if le == "+Inf" else float(le)
+            buckets[le_f] = buckets.get(le_f, 0.0) + delta
+        elif key == f"{name}_sum" or key.startswith(f"{name}_sum{{"):
+            total += delta
+        elif key == f"{name}_count" or key.startswith(f"{name}_count{{"):
+            count += delta
+    return sorted(buckets.items()), total, count
 
 
 def bucket_quantile(buckets: list[tuple[float, float]], q: float) -> float:
@@ -549,11 +560,16 @@ async def latency(stack: Stack, work: Workload, rate: float, per_request: int, d
     after = scrape(stack.scoring)
     lat = [1000 * max(0.0, visible_at[i] - accepted_at[i]) for i in accepted_at if i in visible_at]
     buckets, _, n = histogram(before, after, "nof_scoring_processing_latency_seconds")
+    by_league = {}
+    for league in work.leagues:
+        lb, _, ln = histogram(before, after, "nof_scoring_processing_latency_seconds", f'league="{league}"')
+        if ln:
+            by_league[league] = {"n": ln, "p50": 1000 * bucket_quantile(lb, 0.5), "p99": 1000 * bucket_quantile(lb, 0.99)}
     return {"requests": requests, "per_request": per_request, "offered": offered, "errors": errors,
             "probes": len(lat), "p50": pct(lat, 50), "p99": pct(lat, 99), "max": max(lat, default=float("nan")),
             "http_p50": pct(http_ms, 50), "http_p99": pct(http_ms, 99),
             "hist_n": n, "hist_p50": 1000 * bucket_quantile(buckets, 0.5),
-            "hist_p99": 1000 * bucket_quantile(buckets, 0.99)}
+            "hist_p99": 1000 * bucket_quantile(buckets, 0.99), "hist_by_league": by_league}
 
 
 def busy(cpu: Cpu, run) -> dict:  # noqa: ANN001 - a callable returning a latency result
@@ -627,7 +643,10 @@ def report(r: dict) -> str:
         f"max {lt['max']:.1f} ms; the 202 itself took p50 {lt['http_p50']:.1f} ms, p99 {lt['http_p99']:.1f} ms. "
         f"Cross-check from the scorer's own histogram `nof_scoring_processing_latency_seconds` (ingest's "
         f"`accepted_at` → league written to Redis, {n0(lt['hist_n'])} inputs, bucket-interpolated): "
-        f"p50 {hist_ms(lt['hist_p50'], top)}, p99 {hist_ms(lt['hist_p99'], top)}. CPU busy over the run "
+        f"p50 {hist_ms(lt['hist_p50'], top)}, p99 {hist_ms(lt['hist_p99'], top)}; by league, p50 / p99: "
+        + ", ".join(f"{lg} {hist_ms(h['p50'], top)} / {hist_ms(h['p99'], top)} ({n0(h['n'])} inputs)"
+                    for lg, h in lt.get("hist_by_league", {}).items())
+        + ". CPU busy over the run "
         f"(share of one core): " + ", ".join(f"{k} {v:.0%}" for k, v in lt.get("busy", {}).items()) + ".",
         ]
     co = r["costs"]
@@ -778,26 +797,31 @@ NOTES = """\
   measures from ingest's `accepted_at` (before Kafka) instead, for every input that changed a league.
 - CPU seconds are read from /proc for each process (Kafka and Redis are the shared ones, so
   other work on them would be included).
-- What limits throughput and latency, from this run's profile (CPU per 1,000 drift inputs in the
-  throughput table, and the in-process costs above). The scorer spends about 0.56 CPU-s per 1,000
-  drift inputs end to end: applying one input (engine and change events) 0.28 ms, half of it; the
-  Redis writes (snapshot with likely ranges, and the explanations of every trust whose lines moved:
-  1.2 ms per acute trust on this CPU) most of the rest; the per-record Kafka work is now small (one
-  commit record per batch and partition, one state record per changed key, one record per change
-  event, and ingest's one record per request and league). At 5,000 obs/s the scorer alone would need
-  2.8 cores of this machine, ingest 0.7 and the client 0.2: the floor, with today's engine, is about
-  1,800 obs/s on these 2 cores (1 / 0.56 ms), and the run reached 1,535. This CPU is also slower than
-  the one of the earlier measurements: the raw Kafka ceiling fell from 19,956 to 7,243 msgs/s and every
-  in-process cost roughly doubled, so compare ratios, not absolute rates (end-to-end / ceiling: 21% now,
-  4.8% then).
-- Latency at 500 obs/s is dominated by the acute league's Redis write: about 0.2 s of CPU to rebuild
-  its snapshot and explanations on the worker's event loop, paced to a third of the worker's time, so
-  a change waits for the next write cycle and for the batches queued behind the last one; the queue
-  then grows to seconds. The ways on, largest first: (1) build explanations only for trusts whose own
-  lines or rank range moved, from the engine's change set, instead of re-checking every trust; (2) move
-  the read-model build to a second process fed by the change events and the commit records, so the
-  worker only applies inputs and produces; (3) one worker per league (three partitions in use); (4) a
-  compiled core for the engine's exact arithmetic."""
+- Where the scorer's CPU goes (drift, throughput run; a py-spy sample of the scoring process, shares of
+  its CPU, measured 2026-11-30 on this machine at about 0.58 ms of scorer CPU per input): the methodology
+  engine's own apply 13% (about 0.08 ms); building the change events from the engine's changes 15%;
+  the rest of applying an input (state records, ids, metrics) 12%; the commit record and its sends 5%;
+  decoding the input records 2%; aiokafka's producer 15% (gzip at level 9, in process, 11% of it: an
+  uncompressed producer measured within this machine's noise); the Redis read model 19% (snapshot with likely ranges 6%,
+  explanations 6%, JSON and the write 8%); faust, asyncio and the Redis client the rest.
+- The floor on these 2 cores. Outside the scorer each drift input costs about 0.23 ms of CPU (ingest
+  0.10-0.13, Kafka 0.06-0.07, Redis 0.02, this client 0.03-0.05), 1.15 cores at 5,000 obs/s, which leaves
+  the scorer 0.85 of a core: 0.17 ms per input. The engine's apply alone is 0.08-0.13 ms, and the
+  0.89 change events per input, their Kafka records and a read model that keeps likely ranges and
+  explanations current add at least as much again, so 5,000 obs/s end to end is out of reach for one
+  Python scorer process beside the rest of the stack on this machine; a single scorer core tops out near
+  1 / (0.5 to 0.6 ms) = 1,700 to 2,000 obs/s today, which is what the runs reach. The ways on, largest first: (1) more
+  scorer processes (one per league's partition: the acute league is 80% of the inputs, so this alone
+  gains little); (2) a compiled core for the engine's exact arithmetic and the event building;
+  (3) cheaper likely ranges (the bootstrap is 0.3 ms per changed trust).
+- Latency. At 250 obs/s the probe (an ambulance trust) reaches Redis within a few hundred ms: each
+  league is written on its own task and paced on its own, explanations are rebuilt only where they may
+  have moved, and the broker's long-poll is bounded (faust's 1.5 s let a busy partition's next records
+  wait behind a fetch of the idle ones). At 500 obs/s the scorer's event loop is about 80% busy (apply, the acute
+  league's writes, faust) and records queue before the batchers, in the fetcher and the agent, for
+  hundreds of ms; the acute league's own inputs wait longest (see the per-league figures): each of its
+  writes recomputes likely ranges and explanations for the trusts whose scores moved, about 1.3 ms per
+  acute input at small writes."""
 
 
 if __name__ == "__main__":

@@ -19,12 +19,13 @@ import logging
 import time
 
 import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
 from services.scoring.batcher import Batcher
 from services.scoring.positions import Repositioner, commit_positions
 from services.scoring.progress import Progress
-from services.scoring.read_model import FlushPacer, ReadModelWriter
+from services.scoring.read_model import ReadModelWriter
 from services.scoring.recorder import ProcessRecorder
 from services.scoring.settings import ScoringSettings
 from services.scoring.trail import InputTrail
@@ -51,6 +52,28 @@ class ProducerSink:
 
     async def send(self, topic: str, key: bytes, value: bytes | None, partition: int | None = None):  # noqa: ANN201
         return await self.app.producer.send(topic, key, value, partition, None, None)
+
+
+def bounded_fetch_wait(consumer_class: type, wait_ms: int) -> type:
+    """faust's aiokafka consumer with the broker's long-poll bounded to ``wait_ms`` (faust fixes it at 1.5 s).
+
+    aiokafka keeps at most one fetch in flight per broker, and leaves out of it every partition whose
+    fetched records the agent has not consumed yet. While a busy partition's records are being
+    consumed, the one fetch in flight is therefore a long-poll on the idle partitions only; the busy
+    partition's next records wait until that poll returns, for up to its wait time.
+    """
+
+    class Thread(faust_aiokafka.AIOKafkaConsumerThread):
+        def _create_worker_consumer(self, transport):  # noqa: ANN001, ANN202 - faust's signature
+            consumer = super()._create_worker_consumer(transport)
+            consumer._fetch_max_wait_ms = wait_ms  # read when the consumer starts and builds its fetcher
+            return consumer
+
+    class Consumer(consumer_class):
+        def _new_consumer_thread(self):  # noqa: ANN202 - faust's signature
+            return Thread(self, loop=self.loop, beacon=self.beacon)
+
+    return Consumer
 
 
 def create_app(settings: ScoringSettings | None = None) -> faust.App:
@@ -85,6 +108,7 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         # the correlation id, as every service logs.
         logging_config=logging_config("scoring", settings.common.log_level, settings.common.log_json),
     )
+    app.transport.Consumer = bounded_fetch_wait(app.transport.Consumer, round(settings.fetch_max_wait_s * 1000))
     inputs = app.topic(*INPUT_TOPICS, key_serializer="raw", value_serializer="raw",
                        partitions=INPUT_PARTITIONS, internal=False)
     table = app.Table("league_state", key_type=str, value_type=bytes, partitions=INPUT_PARTITIONS)
@@ -115,7 +139,9 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
             repositioner.gap(tp, expected)
 
     batcher = Batcher(process, settings.batch_max, settings.batch_max_bytes, settings.batch_within_s)
-    writer = ReadModelWriter(worker, LeagueCache(redis, settings.common.redis.key_prefix), hold=batcher.lock)
+    # A league's write holds the batcher's lock while it reads the engine, so no batch changes it meanwhile.
+    writer = ReadModelWriter(worker, LeagueCache(redis, settings.common.redis.key_prefix),
+                             hold=lambda pk: batcher.lock, share=settings.cache_flush_max_share)
 
     # One agent, one record at a time into the batcher (faust issue 606: a higher concurrency can commit
     # past unprocessed records). noack: an event is acknowledged only once its batch is durable.
@@ -131,8 +157,9 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
     @app.on_partitions_revoked.connect
     async def on_revoked(sender, revoked, **kwargs) -> None:  # noqa: ANN001
         if recovered.is_set():
+            await writer.idle()
             await batcher.flush()  # what this worker applied is durable before another may take it over
-        recovered.clear()
+        recovered.clear()  # at once after the flush: no batch can start in between
 
     @app.on_rebalance_complete.connect
     async def on_rebalanced(sender, **kwargs) -> None:  # noqa: ANN001
@@ -157,14 +184,10 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         progress.restart_clock(time.monotonic())
         recovered.set()
 
-    pacer = FlushPacer(settings.cache_flush_max_share)
-
     @app.timer(settings.cache_flush_interval_s)
     async def flush_cache() -> None:
-        if recovered.is_set() and pacer.due(time.monotonic()):
-            started = time.monotonic()
-            await writer.write()
-            pacer.ran(started, time.monotonic())
+        if recovered.is_set():
+            writer.start_due(time.monotonic())  # each league on its own task, paced on its own
 
     @app.timer(settings.cache_check_interval_s)
     async def check_cache_and_progress() -> None:

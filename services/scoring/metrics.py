@@ -11,14 +11,18 @@ APPLY_SECONDS = Histogram(
 )
 PROCESSING_LATENCY = Histogram(
     "nof_scoring_processing_latency_seconds", "From ingest accepting an input to its league being written to Redis",
+    ["league"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 1, 2.5, 5, 10, 30),
 )
 CACHE_WRITE_SECONDS = Histogram(
     "nof_scoring_cache_write_seconds", "Time to build and write one league snapshot to Redis",
+    ["league"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
 )
 LEAGUE_VERSION = Gauge("nof_scoring_league_version", "Current league version", ["league"])
 OUTBOX_PENDING = Gauge("nof_scoring_outbox_pending", "Change events of a batch sent but not yet acknowledged by the broker")
+CACHE_WRITE_FAILURES = Counter("nof_scoring_cache_write_failures_total", "League writes to Redis that failed "
+                               "(each is retried after a pause, the league rewritten whole)", ["league"])
 CACHE_REBUILDS = Counter("nof_scoring_cache_rebuilds_total", "Leagues rewritten whole to Redis", ["reason"])
 BATCH_INPUTS = Histogram(
     "nof_scoring_batch_writes", "State keys written by one durable batch of an input partition",

@@ -1,29 +1,39 @@
-"""The scorer's Redis writes: changed leagues written whole (snapshot and changed explanations), paced so
-they never take more than a set share of the worker's time, and lost leagues rewritten.
+"""The scorer's Redis writes: each changed league written whole (snapshot and changed explanations),
+paced so its writes never take more than a set share of the worker's time, and lost leagues rewritten.
 
-The worker marks what its batches changed (``dirty``), when each waiting input was accepted and which
-rank and segment moves go to the trusts' histories; a write rebuilds only those leagues, from the engine.
+The worker marks what its batches changed (``dirty``, and the trusts whose own inputs arrived in
+``touched``), when each waiting input was accepted and which rank and segment moves go to the trusts'
+histories; a write rebuilds only those leagues, from the engine.
+
+Leagues are written independently, each on its own task and paced on its own; a write holds ``hold(pk)``
+(the batcher's lock) while it reads the engine.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from services.scoring import metrics
 from services.scoring.worker import ScoringWorker
 from shared.league_cache import LeagueCache
 
+log = logging.getLogger(__name__)
+
+LeagueKey = tuple[str, str]  # (partition key, league)
+
 
 class FlushPacer:
-    """Keeps Redis writes to at most ``share`` of the worker's time.
+    """Keeps one league's Redis writes to at most ``share`` of the worker's time.
 
-    A write builds league snapshots and explanations on the consumer's event loop, so while it runs
-    nothing is fetched or scored. Under light load writes are cheap and run on every tick (low latency);
-    under heavy load each one waits ``cost x (1/share - 1)`` after the last, so it carries more inputs
-    and costs less per input (throughput).
+    A write builds the league's snapshot and explanations on the consumer's event loop. Under light
+    load writes are cheap and run on every tick (low latency); under heavy load each one waits
+    ``cost x (1/share - 1)`` after the last, so it carries more inputs and costs less per input
+    (throughput).
     """
 
     def __init__(self, share: float) -> None:
@@ -39,20 +49,29 @@ class FlushPacer:
         self.not_before = finished + (finished - started) * self.rest
 
 
+#: How long a league whose write failed (Redis down, say) waits before it is tried again.
+RETRY_AFTER_FAILURE_S = 1.0
+
 #: Trusts explained between two yields to the event loop while a league is written.
 EXPLAIN_CHUNK = 24
 
 
 class ReadModelWriter:
-    """Writes changed leagues. ``hold`` (the batcher's lock) keeps batches from changing the engine while a
-    league is built; the build yields to the event loop every ``EXPLAIN_CHUNK`` trusts, so fetching,
-    acknowledgements and health checks go on while a large league is written."""
+    """Writes changed leagues, each one on its own task.
+
+    ``hold(pk)`` is a lock that keeps batches from changing that partition key's engine while its league is
+    built (the batcher's). The build yields to the event loop every ``EXPLAIN_CHUNK`` trusts, so fetching,
+    acknowledgements and health checks go on meanwhile.
+    """
 
     def __init__(self, worker: ScoringWorker, cache: LeagueCache | None,
-                 hold: asyncio.Lock | None = None) -> None:
+                 hold: Callable[[str], asyncio.Lock] | None = None, share: float = 1.0) -> None:
         self.worker = worker
         self.cache = cache
         self.hold = hold
+        self.share = share
+        self.pacers: dict[LeagueKey, FlushPacer] = {}
+        self.writing: dict[LeagueKey, asyncio.Task] = {}
 
     async def check(self) -> None:
         """Rewrite whole any league Redis lacks or holds at an older version (e.g. after a flush)."""
@@ -67,18 +86,63 @@ class ReadModelWriter:
                         metrics.CACHE_REBUILDS.labels("missing_or_stale").inc()
                     w.full.add((pk, league))
 
+    def start_due(self, now: float) -> list[asyncio.Task]:
+        """Start writing every changed league whose pacer allows it and that is not being written; the
+        one whose input has waited longest first. Returns the tasks started."""
+        if self.cache is None:
+            return []
+        w = self.worker
+        oldest = lambda key: min(w.waiting.get(key[1]) or [float("inf")])  # noqa: E731
+        started = []
+        for key in sorted(w.dirty | w.full, key=lambda k: (oldest(k), k)):
+            if key in self.writing or not self._pacer(key).due(now):
+                continue
+            task = self.writing[key] = asyncio.ensure_future(self._run(key))
+            started.append(task)
+        return started
+
     async def write(self) -> int:
-        """Write every changed league to Redis, the one whose input has waited longest first; returns
-        how many leagues were written."""
+        """Write every changed league now, ignoring the pacers (and waiting for writes in flight); returns how
+        many leagues this call wrote."""
+        await self.idle()
         if self.cache is None:
             return 0
         w = self.worker
         written = 0
-        oldest = lambda key: min(w.waiting.get(key[1]) or [float("inf")])  # noqa: E731
-        for pk, league in sorted(w.dirty | w.full, key=lambda k: (oldest(k), k)):
-            async with self.hold or contextlib.nullcontext():
-                written += await self._write_league(pk, league)
-            await asyncio.sleep(0)
+        for key in sorted(w.dirty | w.full):
+            written += await self._write_held(key)
+        return written
+
+    async def idle(self) -> None:
+        """Wait until no league write is in flight."""
+        while self.writing:
+            await asyncio.gather(*self.writing.values(), return_exceptions=True)
+
+    def _pacer(self, key: LeagueKey) -> FlushPacer:
+        pacer = self.pacers.get(key)
+        if pacer is None:
+            pacer = self.pacers[key] = FlushPacer(self.share)
+        return pacer
+
+    async def _run(self, key: LeagueKey) -> None:
+        try:
+            await self._write_held(key)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the league is marked to be rewritten whole and tried again after a pause
+            metrics.CACHE_WRITE_FAILURES.labels(key[1]).inc()
+            self._pacer(key).not_before = time.monotonic() + RETRY_AFTER_FAILURE_S
+            log.warning("writing a league to Redis failed; it is rewritten whole in %.0f s", RETRY_AFTER_FAILURE_S,
+                        extra={"league": key[1]}, exc_info=True)
+        finally:
+            self.writing.pop(key, None)
+
+    async def _write_held(self, key: LeagueKey) -> int:
+        async with self.hold(key[0]) if self.hold else contextlib.nullcontext():
+            started = time.monotonic()
+            written = await self._write_league(*key)
+            self._pacer(key).ran(started, time.monotonic())
+        w = self.worker
         if w.history:
             history, w.history = w.history, []
             await self.cache.append_history(history)
@@ -89,6 +153,7 @@ class ReadModelWriter:
         everything = (pk, league) in w.full
         w.dirty.discard((pk, league))
         w.full.discard((pk, league))
+        touched = w.touched.pop((pk, league), set())
         waited = w.waiting.pop(league, [])
         scorer = w.scorers.get(pk)
         if scorer is None:
@@ -96,12 +161,14 @@ class ReadModelWriter:
         started = time.perf_counter()
         try:
             snapshot = scorer.snapshot(league)
-            # Every explanation that differs from the one last written, not only the trusts that
-            # changed: peers' moves shift a trust's rank range and positions too.
+            # Only trusts whose explanation may differ from the one last written are explained again:
+            # a peer's move can shift a trust's rank range, rank reason or a metric line's position, so
+            # candidates are found from the engine's results and lines, not only from the trusts that sent.
             explanations: dict = {}
-            members = scorer.members(league)
-            for i in range(0, len(members), EXPLAIN_CHUNK):
-                explanations.update(scorer.changed_explanations(league, everything, members[i:i + EXPLAIN_CHUNK]))
+            plan = scorer.explanation_plan(league, everything, touched)
+            for i in range(0, len(plan.codes), EXPLAIN_CHUNK):
+                explanations.update(scorer.changed_explanations(league, everything, plan.codes[i:i + EXPLAIN_CHUNK],
+                                                                plan.known))
                 await asyncio.sleep(0)
             # force: a league whose metric scores moved without an event keeps its version but has a
             # new snapshot; the write still never lets a version go backwards.
@@ -110,8 +177,9 @@ class ReadModelWriter:
             w.full.add((pk, league))  # rewritten whole next time: what was not written is compared against nothing
             w.waiting[league][:0] = waited
             raise
-        metrics.CACHE_WRITE_SECONDS.observe(time.perf_counter() - started)
+        metrics.CACHE_WRITE_SECONDS.labels(league).observe(time.perf_counter() - started)
         now = datetime.now(timezone.utc).timestamp()
+        latency = metrics.PROCESSING_LATENCY.labels(league)
         for accepted in waited:
-            metrics.PROCESSING_LATENCY.observe(max(0.0, now - accepted))
+            latency.observe(max(0.0, now - accepted))
         return 1

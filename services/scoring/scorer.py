@@ -32,6 +32,7 @@ from shared.methodology import (
     Standing,
     TrustInfo,
 )
+from shared.methodology.explain import rank_reasons
 from shared.methodology.results import TrustResult, json_safe
 from shared.methodology.rounding import hundredths_decimal
 from shared.methodology.uncertainty import average_range
@@ -67,6 +68,14 @@ class Outcome:
     versions: dict[str, int] = field(default_factory=dict)
     dirty: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     history: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+@dataclass
+class ExplainPlan:
+    """What a Redis write explains again: ``codes``, and per trust the metric lines known unchanged."""
+
+    codes: list[str]
+    known: dict[str, dict] = field(default_factory=dict)
 
 
 def to_input(event) -> Observation | FinanceStatus | IntensiveSupport | None:  # noqa: ANN001
@@ -123,6 +132,7 @@ class PartitionScorer:
         self.seen: set[str] = {i for ids in self.ids.values() for i in ids}
         self._entries: dict[str, tuple[TrustResult, dict[str, Any]]] = {}  # snapshot entries, by result
         self._explained: dict[str, tuple] = {}  # trust -> the parts of the explanation last returned
+        self._stamps: dict[str, tuple] = {}  # league -> its line stamp when its explanations were last checked
         self.updated_at: dict[str, str] = {}
 
     # -- write side ----------------------------------------------------------------------------
@@ -292,8 +302,47 @@ class PartitionScorer:
             out[code] = self._explanation_dict(explanation)
         return out
 
-    def changed_explanations(self, league: str, everything: bool = False,
-                             codes: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    def explanation_plan(self, league: str, everything: bool = False, touched=()) -> ExplainPlan:  # noqa: ANN001
+        """Which of the league's trusts may have an explanation that differs from the one last returned
+        (in code order), and which of their metric lines are known to be unchanged.
+
+        Every trust when ``everything``. Otherwise a trust is a candidate when it has inputs of its own
+        (``touched``), a new result (scores, average, segment, rank or rank range: the engine keeps the
+        result object while they stand) or a new rank reason (ties and the ladder around them), and
+        every trust is one when a position shown in some metric line may have moved (that metric's part
+        of the engine's line stamp changed). A candidate without inputs of its own and with the same
+        metric scores keeps its last lines except those of the metrics whose stamp changed.
+        """
+        members = self.members(league)
+        stamp = dict(self.engine.line_stamp(league))
+        last_stamp = self._stamps.get(league)
+        self._stamps[league] = stamp
+        if everything or last_stamp is None:
+            return ExplainPlan(members, {})
+        moved = {key[1] for key in stamp.keys() | last_stamp.keys() if stamp.get(key) != last_stamp.get(key)}
+        result = self.engine.results().leagues.get(league)
+        if result is None:
+            return ExplainPlan(members, {})
+        entries = {r.trust_code: r for r in result.entries}
+        reasons = rank_reasons(result.entries)
+        codes, known = [], {}
+        for code in members:
+            last, r = self._explained.get(code), entries.get(code)
+            if last is None or r is None or code in touched:
+                codes.append(code)
+                continue
+            if moved or last[0] is not r or last[6] != reasons.get(code):
+                codes.append(code)
+                if last[0].metric_scores == r.metric_scores:
+                    known[code] = {line.metric_id: line for line in last[1] if line.metric_id not in moved}
+        return ExplainPlan(codes, known)
+
+    def explanation_candidates(self, league: str, everything: bool = False, touched=()) -> list[str]:  # noqa: ANN001
+        """The trusts ``explanation_plan`` would explain again."""
+        return self.explanation_plan(league, everything, touched).codes
+
+    def changed_explanations(self, league: str, everything: bool = False, codes: list[str] | None = None,
+                             known: dict[str, dict] | None = None) -> dict[str, dict[str, Any]]:
         """The explanations of the league's trusts (or of ``codes`` among them) that differ from the last
         ones this returned (every one when ``everything``).
 
@@ -304,7 +353,7 @@ class PartitionScorer:
         part, with what was last returned.
         """
         out = {}
-        for code, x in self.engine.explain_many(self.members(league) if codes is None else codes).items():
+        for code, x in self.engine.explain_many(self.members(league) if codes is None else codes, known).items():
             parts = (x.result, x.metrics, x.trust_name, x.segment_rule, x.cap, x.segment5, x.rank_reason)
             last = self._explained.get(code)
             if everything or last is None or not _same_parts(last, parts):

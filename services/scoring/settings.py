@@ -20,13 +20,17 @@ class ScoringSettings(BaseSettings):
     batch_within_s: float = Field(default=0.02, gt=0, description="longest a batch stays open after its first record")
     batch_events_max: int = Field(default=2000, ge=1, description="change events after which a batch is closed "
                                   "early (they travel in its commit record)")
+    fetch_max_wait_s: float = Field(default=0.05, gt=0, le=1.5, description="longest the broker holds a fetch "
+                                    "while no new record is there (bounds how long a partition's next records wait "
+                                    "for a fetch on the other partitions; lower costs more CPU while idle)")
     stall_after_s: float = Field(default=30.0, gt=0, description="how long records may wait on a partition whose "
                                  "applied offset does not move before /healthz says it stalled")
     reposition_drain_s: float = Field(default=1.0, gt=0, description="how long a partition is paused before it is "
                                       "sought back after a gap")
     cache_flush_interval_s: float = Field(default=0.02, gt=0, description="how often changed leagues go to Redis")
     cache_flush_max_share: float = Field(default=0.33, gt=0, le=1,
-                                         description="most of the worker's time Redis writes may take under load")
+                                         description="most of the worker's time one league's Redis writes may "
+                                         "take under load")
     cache_check_interval_s: float = Field(default=1.0, gt=0, description="how often Redis is checked for lost leagues")
     common: CommonSettings = Field(default_factory=CommonSettings)
 

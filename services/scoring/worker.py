@@ -65,6 +65,8 @@ class ScoringWorker:
         self.owned: set[int] = set()
         self.dirty: set[tuple[str, str]] = set()  # (pk, league) changed since the last Redis write
         self.full: set[tuple[str, str]] = set()  # leagues to rewrite whole
+        #: (pk, league) -> trusts with inputs or changes of their own since the league was last written
+        self.touched: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.history: list[tuple[str, dict[str, Any]]] = []
         self.waiting: dict[str, list[float]] = defaultdict(list)  # league -> accepted_at of unwritten inputs
 
@@ -79,6 +81,7 @@ class ScoringWorker:
         table = self.recorder.recovered()
         self.scorers.clear()
         self.dirty.clear()
+        self.touched.clear()
         self.commits = {p: c for p, c in state.latest_commits(table.items()).items() if p in self.owned}
         owns = lambda pk: self.partition_of(pk) in self.owned  # noqa: E731
         for pk, stored in state.group_by_partition_key(table.items(), owns=owns).items():
@@ -204,8 +207,9 @@ class ScoringWorker:
                 metrics.CHANGE_EVENTS.labels(e.type).inc()
             for league, version in outcome.versions.items():
                 metrics.LEAGUE_VERSION.labels(league).set(version)
-            for league in outcome.dirty:
+            for league, codes in outcome.dirty.items():
                 self.dirty.add((pk, league))
+                self.touched[(pk, league)] |= codes
                 self.waiting[league].append(item.accepted_at.timestamp())
             self.history.extend(outcome.history)
             metrics.INPUTS.labels(item.type, "applied" if outcome.events else "no_change").inc()

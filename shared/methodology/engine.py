@@ -290,10 +290,17 @@ class IncrementalEngine:
         """The full derivation of one trust's result (§2-§6)."""
         return self.explain_many([trust_code])[trust_code]
 
-    def explain_many(self, trust_codes) -> dict[str, Explanation]:
-        """Several derivations at once, positions read from the live metric groups (§2-§6)."""
+    def explain_many(self, trust_codes, known: dict | None = None) -> dict[str, Explanation]:
+        """Several derivations at once, positions read from the live metric groups (§2-§6); ``known``:
+        per trust, metric lines the caller knows are unchanged (see ``explain_trusts``)."""
         return explain_trusts(self.methodology, self._store, self.results(), trust_codes,
-                              positions=self._positions(), lines=self._lines)
+                              positions=self._positions(), lines=self._lines, known=known)
+
+    def line_stamp(self, league: str) -> tuple:
+        """What the positions shown in a league's explanation lines stand on (see ``_GroupPositions``):
+        while the stamp is unchanged, a trust's line whose own reading and score are unchanged is too."""
+        return tuple(sorted((key, _GroupPositions.stamp(group)) for key, group in self._groups.items()
+                            if key[0] in (league, ALL_LEAGUES_KEY)))
 
     def _positions(self) -> Positions:
         """Each value's place from its metric group's sorted order (logarithmic); banded groups,
@@ -335,6 +342,10 @@ class _GroupPositions:
         group = self._group(metric, league)
         if group is None or code not in group.keys:
             return None
+        return self.stamp(group)
+
+    @staticmethod
+    def stamp(group: MetricGroup) -> tuple:
         if group.mapping == RANK_LINEAR and not group.banded and len(group.order) >= group.min_peers:
             # Every member is scored, and a rank-linear score is 1 + 3 (position - 1) / (n - 1): with
             # the score (which the caller compares too), the group's size fixes the position.

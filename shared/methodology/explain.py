@@ -231,19 +231,28 @@ class _Ladder:
         return text + (f"; shares it with {', '.join(ties)}" if ties else "")
 
 
+def rank_reasons(entries) -> dict[str, str]:  # noqa: ANN001 - one league's TrustResults
+    """Why each trust of one league holds its rank, as its explanation says (§6)."""
+    ladder = _Ladder(entries)
+    return {e.trust_code: ladder.reason(e) for e in entries}
+
+
 def explain_trust(m: Methodology, store: InputStore, results: Results, code: str) -> Explanation:
     """Build the explanation of one trust from the inputs and the scored results."""
     return explain_trusts(m, store, results, [code])[code]
 
 
 def explain_trusts(m: Methodology, store: InputStore, results: Results, codes,
-                   positions: Positions | None = None, lines: dict | None = None) -> dict[str, Explanation]:
+                   positions: Positions | None = None, lines: dict | None = None,
+                   known: dict | None = None) -> dict[str, Explanation]:
     """Explanations of several trusts, sharing each league's peer positions and rank ladder.
 
     ``positions`` says where a trust's value stands among its peers; by default each metric's
     peers are sorted once for the whole call (the incremental engine passes its live order).
     ``lines``, kept by a caller between calls, lets a metric line whose inputs are unchanged be
-    reused rather than rebuilt.
+    reused rather than rebuilt. ``known`` maps a trust to metric lines its caller knows are
+    unchanged (its reading, score and position in those metrics have not moved): they are taken as
+    they are, and only the trust's other lines are looked at.
     """
     positions = positions or SortedPeers(m, store)
     ladders: dict = {}
@@ -256,15 +265,18 @@ def explain_trusts(m: Methodology, store: InputStore, results: Results, codes,
         league = results.leagues[r.league]
         if r.league not in ladders:
             ladders[r.league] = _Ladder(league.entries)
-        out[code] = _explanation(m, store, r, league, ladders[r.league], positions, lines)
+        out[code] = _explanation(m, store, r, league, ladders[r.league], positions, lines,
+                                 known.get(code) if known else None)
     return out
 
 
 def _explanation(m: Methodology, store: InputStore, r: TrustResult, league, ladder: _Ladder,
-                 positions: Positions, memo: dict | None = None) -> Explanation:
+                 positions: Positions, memo: dict | None = None,
+                 known: dict[str, MetricLine] | None = None) -> Explanation:
     code = r.trust_code
+    known = known or {}
     lines = tuple(x for metric in m.metrics.values()
-                  if (x := _metric_line(m, store, metric, r, positions, memo)) is not None)
+                  if (x := known.get(metric.id) or _metric_line(m, store, metric, r, positions, memo)) is not None)
     seg5 = ("intensive support: segment 5" if r.intensive_support and m.segment5
             else "not in intensive support")
     return Explanation(

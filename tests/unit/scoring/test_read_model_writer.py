@@ -1,0 +1,83 @@
+"""League writes to Redis: a failed write is counted and retried after a pause, never on every tick."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from services.scoring.read_model import ReadModelWriter
+from services.scoring.recorder import MemoryBroker, ProcessRecorder
+from services.scoring.worker import Record, ScoringWorker
+from shared.events import ObservationReceived, TrustRef
+from shared.methodology import get_methodology, load_trust_register
+
+M = get_methodology()
+REGISTER = load_trust_register()
+PARTITIONS = 6
+
+
+class GatedCache:
+    """Redis twin whose write of one league waits for a gate; records what was written."""
+
+    def __init__(self, gated: str) -> None:
+        self.gated, self.gate = gated, asyncio.Event()
+        self.written: list[tuple[str, int]] = []
+
+    async def write_league(self, league, version, snapshot, explanations, force=False):  # noqa: ANN001
+        if league == self.gated:
+            await self.gate.wait()
+        self.written.append((league, version))
+        return True
+
+    async def append_history(self, entries) -> None:  # noqa: ANN001
+        pass
+
+    async def versions(self) -> dict[str, int]:
+        return {}
+
+
+def record(league: str, offset: int, value: float) -> Record:
+    code = sorted(c for c, t in REGISTER.items() if t.league == league)[offset % 3]
+    t = REGISTER[code]
+    metric = next(mid for mid, d in M.metrics.items() if d.scoring and d.applies(league, code))
+    event = ObservationReceived(observation_id=f"{league}-{offset}", metric_id=metric, period="2025-12", value=value,
+                                trust=TrustRef(code=code, name=t.name, trust_type=t.trust_type, subtype=t.subtype,
+                                               region=t.region))
+    pk = M.partition_key(t.trust_type)
+    return Record("obs", ScoringWorker.partition_of(worker_for_keys, pk), offset, pk.encode(), event.to_bytes())
+
+
+worker_for_keys = ScoringWorker(M, None, None, "changes", PARTITIONS)  # only its partition_of is used
+
+
+class DownCache(GatedCache):
+    def __init__(self) -> None:
+        super().__init__(gated="")
+        self.down = True
+
+    async def write_league(self, league, version, snapshot, explanations, force=False):  # noqa: ANN001
+        if self.down:
+            raise ConnectionError("Redis is down")
+        return await super().write_league(league, version, snapshot, explanations, force)
+
+
+async def test_a_failed_write_is_counted_and_retried_after_a_pause_not_on_every_tick():
+    from services.scoring import metrics
+    from services.scoring.read_model import RETRY_AFTER_FAILURE_S
+
+    broker = MemoryBroker()
+    worker = ScoringWorker(M, ProcessRecorder(broker, "changelog", {}), broker, "changes", PARTITIONS)
+    for tp, offset in worker.recover(range(PARTITIONS), ("obs",)).items():
+        worker.start_at(tp, 0)
+    await worker.process([record("ambulance", 0, 70.0)])
+    cache = DownCache()
+    writer = ReadModelWriter(worker, cache)
+    failures = metrics.CACHE_WRITE_FAILURES.labels("ambulance")
+    before = failures._value.get()
+    now = time.monotonic()
+    await asyncio.gather(*writer.start_due(now))
+    assert failures._value.get() == before + 1 and ("ambulance", "ambulance") in worker.full
+    assert writer.start_due(now + RETRY_AFTER_FAILURE_S / 2) == []  # no retry on every tick
+    cache.down = False
+    await asyncio.gather(*writer.start_due(time.monotonic() + RETRY_AFTER_FAILURE_S))
+    assert [lg for lg, _ in cache.written] == ["ambulance"] and not worker.full and not worker.dirty

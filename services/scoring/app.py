@@ -22,7 +22,8 @@ import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
-from services.scoring.batcher import Batcher
+from services.scoring.batcher import Batcher, PartitionBatchers
+from services.scoring.gate import RebuildGate
 from services.scoring.positions import Repositioner, commit_positions
 from services.scoring.progress import Progress
 from services.scoring.read_model import ReadModelWriter
@@ -119,47 +120,51 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
                            sink, CHANGES.name, INPUT_PARTITIONS, settings.batch_events_max)
     progress = Progress(settings.stall_after_s)
     trail = InputTrail()  # one log line per correlation id per batch (services/scoring/trail.py)
-    recovered = asyncio.Event()  # no batch meets a stale engine: they wait for the rebuild
+    gate = RebuildGate()  # no batch meets a stale engine: closed from a revocation until the rebuild
     repositioner = Repositioner(app.consumer, TP, lambda tp: worker.positions[tp], worker.skip_to,
                                 settings.reposition_drain_s)
     app.scoring_worker = worker  # tests and the web views read it
 
     async def process(events: list) -> None:
-        await recovered.wait()
-        done = await worker.process(
-            [Record(e.message.topic, e.message.partition, e.message.offset, e.key, e.value) for e in events])
-        for event in events:
-            m = event.message
-            held = done.held.get((m.topic, m.partition, m.offset))
-            if held:
-                trail.note(m.headers, m.topic, m.partition, m.offset, held)
-        trail.emit(trail.take())
-        progress.track(worker.positions, time.monotonic())
-        for tp, expected in done.gaps.items():
-            repositioner.gap(tp, expected)
+        async with gate.entered():
+            done = await worker.process(
+                [Record(e.message.topic, e.message.partition, e.message.offset, e.key, e.value) for e in events])
+            for event in events:
+                m = event.message
+                held = done.held.get((m.topic, m.partition, m.offset))
+                if held:
+                    trail.note(m.headers, m.topic, m.partition, m.offset, held)
+            trail.emit(trail.take())
+            progress.track(worker.positions, time.monotonic())
+            for tp, expected in done.gaps.items():
+                repositioner.gap(tp, expected)
 
-    batcher = Batcher(process, settings.batch_max, settings.batch_max_bytes, settings.batch_within_s)
-    # A league's write holds the batcher's lock while it reads the engine, so no batch changes it meanwhile.
+    batchers = PartitionBatchers(range(INPUT_PARTITIONS), lambda: Batcher(
+        process, settings.batch_max, settings.batch_max_bytes, settings.batch_within_s))
+    # A league's write holds its input partition's batcher lock while it reads the engine: no batch of that
+    # partition changes it meanwhile, and other partitions' batches go on.
     writer = ReadModelWriter(worker, LeagueCache(redis, settings.common.redis.key_prefix),
-                             hold=lambda pk: batcher.lock, share=settings.cache_flush_max_share)
+                             hold=lambda pk: batchers[worker.partition_of(pk)].lock,
+                             share=settings.cache_flush_max_share)
 
-    # One agent, one record at a time into the batcher (faust issue 606: a higher concurrency can commit
+    # One agent, one record at a time into the batchers (faust issue 606: a higher concurrency can commit
     # past unprocessed records). noack: an event is acknowledged only once its batch is durable.
     @app.agent(inputs, concurrency=1)
     async def score(stream):  # noqa: ANN001
         async for event in stream.noack().events():
-            await batcher.add(event, len(event.value or b""))
+            await batchers[event.message.partition].add(event, len(event.value or b""))
 
     @app.timer(settings.batch_within_s / 2)
     async def close_batches() -> None:
-        await batcher.tick()
+        await batchers.tick()
 
     @app.on_partitions_revoked.connect
     async def on_revoked(sender, revoked, **kwargs) -> None:  # noqa: ANN001
-        if recovered.is_set():
+        if gate.is_open:
             await writer.idle()
-            await batcher.flush()  # what this worker applied is durable before another may take it over
-        recovered.clear()  # at once after the flush: no batch can start in between
+            await batchers.drain()  # what this worker fetched is applied and durable: less to read again
+        await gate.close()  # batches started from now on wait for the rebuild, and none is inside it
+        await writer.idle()
 
     @app.on_rebalance_complete.connect
     async def on_rebalanced(sender, **kwargs) -> None:  # noqa: ANN001
@@ -182,16 +187,16 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         progress.forget(set(worker.positions))
         progress.track(worker.positions, time.monotonic())
         progress.restart_clock(time.monotonic())
-        recovered.set()
+        gate.open()
 
     @app.timer(settings.cache_flush_interval_s)
     async def flush_cache() -> None:
-        if recovered.is_set():
+        if gate.is_open:
             writer.start_due(time.monotonic())  # each league on its own task, paced on its own
 
     @app.timer(settings.cache_check_interval_s)
     async def check_cache_and_progress() -> None:
-        if not recovered.is_set():
+        if not gate.is_open:
             return
         await writer.check()
         tps = [TP(t, p) for t, p in worker.positions]
@@ -202,12 +207,12 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
 
     @app.page("/healthz")
     async def healthz(self, request):  # noqa: ANN001 - faust view signature
-        checks = {"recovered": "ok" if recovered.is_set() else "recovering"}
+        checks = {"recovered": "ok" if gate.is_open else "recovering"}
         try:
             checks["redis"] = "ok" if await redis_store.answers(redis) else "down"
         except Exception as exc:  # a probe reports, it never raises
             checks["redis"] = f"down: {type(exc).__name__}"
-        stalled = progress.stalled(time.monotonic()) if recovered.is_set() else []
+        stalled = progress.stalled(time.monotonic()) if gate.is_open else []
         checks["progress"] = "ok" if not stalled else "stalled: " + ", ".join(
             f"{t}:{p} at {progress.position.get((t, p))} of {progress.end_offset.get((t, p))}" for t, p in stalled)
         healthy = all(v == "ok" for v in checks.values())

@@ -5,8 +5,8 @@ The worker marks what its batches changed (``dirty``, and the trusts whose own i
 ``touched``), when each waiting input was accepted and which rank and segment moves go to the trusts'
 histories; a write rebuilds only those leagues, from the engine.
 
-Leagues are written independently, each on its own task and paced on its own; a write holds ``hold(pk)``
-(the batcher's lock) while it reads the engine.
+Leagues are written independently: each write holds only its own input partition's lock (``hold``),
+so a large league being built never holds up another league's batches or writes.
 """
 
 from __future__ import annotations
@@ -59,9 +59,9 @@ EXPLAIN_CHUNK = 24
 class ReadModelWriter:
     """Writes changed leagues, each one on its own task.
 
-    ``hold(pk)`` is a lock that keeps batches from changing that partition key's engine while its league is
-    built (the batcher's). The build yields to the event loop every ``EXPLAIN_CHUNK`` trusts, so fetching,
-    acknowledgements and health checks go on meanwhile.
+    ``hold(pk)`` is the lock of the partition key's input partition: it keeps batches from changing that
+    engine while its league is built. The build yields to the event loop every ``EXPLAIN_CHUNK`` trusts,
+    so fetching, other partitions' batches, acknowledgements and health checks go on meanwhile.
     """
 
     def __init__(self, worker: ScoringWorker, cache: LeagueCache | None,

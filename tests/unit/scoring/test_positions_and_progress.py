@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from services.scoring import metrics
-from services.scoring.batcher import Batcher
+from services.scoring.batcher import Batcher, PartitionBatchers
+from services.scoring.gate import RebuildGate
 from services.scoring.positions import Repositioner, commit_positions
 from services.scoring.progress import Progress
 
@@ -88,7 +89,8 @@ def test_a_partition_stalls_only_while_records_wait_and_its_position_does_not_mo
 
 
 class Ev:
-    def __init__(self) -> None:
+    def __init__(self, n: int = 0) -> None:
+        self.n = n
         self.acked = False
 
     def ack(self) -> None:
@@ -106,14 +108,45 @@ async def test_a_batch_closes_at_its_bounds_and_acknowledges_only_after_processi
     events = [Ev() for _ in range(7)]
     for e in events[:3]:
         await b.add(e, 1, now=0.0)
+    await b.idle()
     assert seen == [3] and all(e.acked for e in events[:3])
     await b.add(events[3], 200, now=1.0)  # over the byte bound on its own
+    await b.idle()
     assert seen == [3, 1]
     await b.add(events[4], 1, now=2.0)
     await b.tick(now=2.4)
+    await b.idle()
     assert seen == [3, 1]
     await b.tick(now=2.6)
+    await b.idle()
     assert seen == [3, 1, 1] and events[4].acked
+
+
+async def test_one_partition_has_one_batch_in_flight_and_keeps_its_order():
+    release = asyncio.Event()
+    seen: list[list[int]] = []
+
+    async def process(events):
+        await release.wait()
+        seen.append([e.n for e in events])
+
+    b = Batcher(process, max_records=2, max_bytes=100, within_s=0.5)
+    events = [Ev(n) for n in range(5)]
+    await b.add(events[0], 1, now=0.0)
+    await b.add(events[1], 1, now=0.0)  # closes the first batch, which waits in process
+    await asyncio.sleep(0)
+    assert b.busy
+    await b.add(events[2], 1, now=0.0)
+    await b.tick(now=1.0)  # a batch is in flight: the tick leaves the filling one open, without waiting
+    assert b.pending == [events[2]]
+    adding = asyncio.ensure_future(b.add(events[3], 1, now=1.0))  # full again: waits for the one in flight
+    await asyncio.sleep(0)
+    assert not adding.done()
+    release.set()
+    await adding
+    await b.add(events[4], 1, now=2.0)
+    await b.flush()
+    assert seen == [[0, 1], [2, 3], [4]] and all(e.acked for e in events)
 
 
 async def test_a_batch_that_cannot_be_made_durable_is_not_acknowledged_and_stops_the_worker():
@@ -124,6 +157,48 @@ async def test_a_batch_that_cannot_be_made_durable_is_not_acknowledged_and_stops
 
     b = Batcher(process, 1, 100, 1.0, on_failure=failures.append)
     e = Ev()
-    with pytest.raises(RuntimeError):
-        await b.add(e, 1, now=0.0)
-    assert not e.acked and len(failures) == 1
+    await b.add(e, 1, now=0.0)
+    await b.idle()
+    assert not e.acked and len(failures) == 1 and isinstance(failures[0], RuntimeError)
+
+
+async def test_closing_the_gate_stops_new_batches_and_waits_for_those_inside():
+    gate = RebuildGate()
+    gate.open()
+    release, order = asyncio.Event(), []
+
+    async def batch(name: str) -> None:
+        async with gate.entered():
+            order.append(f"{name} in")
+            await release.wait()
+            order.append(f"{name} out")
+
+    first = asyncio.ensure_future(batch("first"))
+    await asyncio.sleep(0)
+    closing = asyncio.ensure_future(gate.close())
+    second = asyncio.ensure_future(batch("second"))  # arrives after the gate closed
+    await asyncio.sleep(0)
+    assert not closing.done() and order == ["first in"]
+    release.set()
+    await closing  # the batch inside has finished; the later one waits outside
+    assert order == ["first in", "first out"] and not second.done()
+    order.append("rebuilt")
+    gate.open()
+    await second
+    assert order == ["first in", "first out", "rebuilt", "second in", "second out"]
+
+
+async def test_draining_partition_batchers_leaves_nothing_pending_or_in_flight():
+    seen: list[int] = []
+    batchers: PartitionBatchers
+
+    async def process(events):
+        seen.extend(e.n for e in events)
+        if events[0].n == 0:  # the agent hands partition 0, already flushed in this pass, another record
+            await batchers[0].add(Ev(10), 1, now=0.0)
+
+    batchers = PartitionBatchers(range(2), lambda: Batcher(process, max_records=5, max_bytes=100, within_s=1.0))
+    await batchers[1].add(Ev(0), 1, now=0.0)
+    assert not batchers.settled
+    assert await batchers.drain()
+    assert batchers.settled and sorted(seen) == [0, 10]

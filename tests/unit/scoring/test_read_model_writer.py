@@ -1,10 +1,11 @@
-"""League writes to Redis: a failed write is counted and retried after a pause, never on every tick."""
+"""League writes to Redis: each league on its own task, holding only its own input partition."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
+from services.scoring.batcher import Batcher
 from services.scoring.read_model import ReadModelWriter
 from services.scoring.recorder import MemoryBroker, ProcessRecorder
 from services.scoring.worker import Record, ScoringWorker
@@ -36,6 +37,14 @@ class GatedCache:
         return {}
 
 
+class Ev:
+    def __init__(self, record: Record) -> None:
+        self.record, self.acked = record, False
+
+    def ack(self) -> None:
+        self.acked = True
+
+
 def record(league: str, offset: int, value: float) -> Record:
     code = sorted(c for c, t in REGISTER.items() if t.league == league)[offset % 3]
     t = REGISTER[code]
@@ -48,6 +57,48 @@ def record(league: str, offset: int, value: float) -> Record:
 
 
 worker_for_keys = ScoringWorker(M, None, None, "changes", PARTITIONS)  # only its partition_of is used
+
+
+async def test_a_league_being_written_holds_up_only_its_own_partitions_batches():
+    broker = MemoryBroker()
+    worker = ScoringWorker(M, ProcessRecorder(broker, "changelog", {}), broker, "changes", PARTITIONS)
+    for tp, offset in worker.recover(range(PARTITIONS), ("obs",)).items():
+        worker.start_at(tp, 0)
+
+    async def process(events):
+        await worker.process([e.record for e in events])
+
+    batchers = {p: Batcher(process, 1, 10**6, 1.0) for p in range(PARTITIONS)}
+    cache = GatedCache("acute")
+    writer = ReadModelWriter(worker, cache, hold=lambda pk: batchers[worker.partition_of(pk)].lock)
+
+    async def add(r: Record) -> Ev:
+        ev = Ev(r)
+        await batchers[r.partition].add(ev, 1, now=0.0)
+        await batchers[r.partition].idle()
+        return ev
+
+    await add(record("acute", 0, 70.0))
+    await add(record("ambulance", 0, 70.0))
+    tasks = writer.start_due(now=0.0)
+    await asyncio.sleep(0.01)  # acute's write now waits on Redis, holding acute's partition
+    assert cache.written == [("ambulance", worker.scorers["ambulance"].versions.get("ambulance", 0))]
+
+    # Another ambulance input goes through and is written while acute's write is still in flight ...
+    amb = await asyncio.wait_for(add(record("ambulance", 1, 10.0)), timeout=1)
+    assert amb.acked
+    writer.start_due(now=time.monotonic() + 10)  # past the pacer's rest after the first write
+    await asyncio.sleep(0.01)
+    assert [lg for lg, _ in cache.written] == ["ambulance", "ambulance"]
+    # ... while an acute input waits for its league's write to finish.
+    acute = asyncio.ensure_future(add(record("acute", 1, 10.0)))
+    await asyncio.sleep(0.01)
+    assert not acute.done()
+    cache.gate.set()
+    await asyncio.wait_for(acute, timeout=1)
+    await asyncio.gather(*tasks)
+    await writer.write()
+    assert [lg for lg, _ in cache.written].count("acute") == 2 and not writer.writing
 
 
 class DownCache(GatedCache):

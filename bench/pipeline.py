@@ -510,6 +510,8 @@ async def latency(stack: Stack, work: Workload, rate: float, per_request: int, d
     stop = asyncio.Event()
 
     initial = await r.get(key)  # a previous run's last probe may carry a value this run reuses
+    sent = 0  # probes whose request has started
+    dropped: list[int] = []  # requests sent again after a dropped connection
 
     async def poll() -> None:
         last_raw, cursor = initial, 0  # cursor: the lowest probe index not yet seen
@@ -520,8 +522,9 @@ async def latency(stack: Stack, work: Workload, rate: float, per_request: int, d
                 last_raw = raw
                 line = next((x for x in json.loads(raw)["metrics"] if x["metric_id"] == work.probe_metric), None)
                 value = line and line.get("value")
-                # the newest probe carrying that value at or after the cursor (values repeat every 1,000)
-                hit = next((j for j in range(cursor, min(cursor + 1000, len(probes))) if probes[j] == value), None)
+                # the first probe already sent carrying that value at or after the cursor (values repeat every
+                # 1,000; a value no sent probe carries is an earlier run's, left in Redis, and shows nothing)
+                hit = next((j for j in range(cursor, min(cursor + 1000, sent)) if probes[j] == value), None)
                 if hit is not None:
                     for j in range(cursor, hit + 1):
                         visible_at[j] = now
@@ -529,9 +532,19 @@ async def latency(stack: Stack, work: Workload, rate: float, per_request: int, d
             await asyncio.sleep(0.002)
 
     async def send(client: httpx.AsyncClient, i: int) -> None:
-        nonlocal errors
+        nonlocal errors, sent
+        sent = max(sent, i + 1)
         t0 = time.monotonic()
-        response = await client.post(f"{stack.ingest}/v1/observations", content=batches[i], headers=stack.headers)
+        for attempt in range(3):  # a pooled connection the server closed as it was reused: send again (same ids)
+            try:
+                response = await client.post(f"{stack.ingest}/v1/observations", content=batches[i],
+                                             headers=stack.headers)
+                break
+            except httpx.TransportError:
+                dropped.append(i)
+                if attempt == 2:
+                    errors += 1
+                    return
         t1 = time.monotonic()
         if response.status_code == 202:
             accepted_at[i] = t1
@@ -566,7 +579,7 @@ async def latency(stack: Stack, work: Workload, rate: float, per_request: int, d
         if ln:
             by_league[league] = {"n": ln, "p50": 1000 * bucket_quantile(lb, 0.5), "p99": 1000 * bucket_quantile(lb, 0.99)}
     return {"requests": requests, "per_request": per_request, "offered": offered, "errors": errors,
-            "probes": len(lat), "p50": pct(lat, 50), "p99": pct(lat, 99), "max": max(lat, default=float("nan")),
+            "dropped": len(dropped), "probes": len(lat), "p50": pct(lat, 50), "p99": pct(lat, 99), "max": max(lat, default=float("nan")),
             "http_p50": pct(http_ms, 50), "http_p99": pct(http_ms, 99),
             "hist_n": n, "hist_p50": 1000 * bucket_quantile(buckets, 0.5),
             "hist_p99": 1000 * bucket_quantile(buckets, 0.99), "hist_by_league": by_league}
@@ -640,7 +653,9 @@ def report(r: dict) -> str:
         "",
         f"Latency run at {n0(lt['offered'])} obs/s: {lt['requests']:,} requests of {lt['per_request']} observations "
         f"({lt['per_request'] - 1} drift + 1 probe) at a fixed schedule, {n0(lt['offered'])} obs/s offered; {lt['probes']:,} probes timed, "
-        f"max {lt['max']:.1f} ms; the 202 itself took p50 {lt['http_p50']:.1f} ms, p99 {lt['http_p99']:.1f} ms. "
+        f"max {lt['max']:.1f} ms; the 202 itself took p50 {lt['http_p50']:.1f} ms, p99 {lt['http_p99']:.1f} ms"
+        + (f"; {lt['dropped']} requests sent again after a dropped connection" if lt.get("dropped") else "")
+        + (f"; {lt['errors']} requests not accepted" if lt.get("errors") else "") + ". "
         f"Cross-check from the scorer's own histogram `nof_scoring_processing_latency_seconds` (ingest's "
         f"`accepted_at` → league written to Redis, {n0(lt['hist_n'])} inputs, bucket-interpolated): "
         f"p50 {hist_ms(lt['hist_p50'], top)}, p99 {hist_ms(lt['hist_p99'], top)}; by league, p50 / p99: "
@@ -814,14 +829,21 @@ NOTES = """\
   scorer processes (one per league's partition: the acute league is 80% of the inputs, so this alone
   gains little); (2) a compiled core for the engine's exact arithmetic and the event building;
   (3) cheaper likely ranges (the bootstrap is 0.3 ms per changed trust).
-- Latency. At 250 obs/s the probe (an ambulance trust) reaches Redis within a few hundred ms: each
-  league is written on its own task and paced on its own, explanations are rebuilt only where they may
-  have moved, and the broker's long-poll is bounded (faust's 1.5 s let a busy partition's next records
-  wait behind a fetch of the idle ones). At 500 obs/s the scorer's event loop is about 80% busy (apply, the acute
-  league's writes, faust) and records queue before the batchers, in the fetcher and the agent, for
-  hundreds of ms; the acute league's own inputs wait longest (see the per-league figures): each of its
-  writes recomputes likely ranges and explanations for the trusts whose scores moved, about 1.3 ms per
-  acute input at small writes."""
+- Latency. At 250 obs/s the probe (an ambulance trust) reaches Redis within a few hundred ms: each input
+  partition has its own batcher, so a league being written holds only its own partition; explanations
+  are rebuilt only where they may have moved; and the broker's long-poll is bounded (faust's 1.5 s let a
+  busy partition's next records wait behind a fetch of the idle ones). At 500 obs/s in requests of 10 the
+  scorer's event loop is saturated: a py-spy sample of its main thread over 20 s of that load (measured
+  2026-11-30) found it waiting for I/O 1% of the time; the batches took 43% (applying inputs 33%, the
+  engine's own apply 12% of it), the Redis read model 28% (the engine's league results with likely
+  ranges 13%, explanations 13%), aiokafka's producer 15% (gzip 6.5%) and the Redis client 7.5%. Small
+  requests cost the scorer about three times the CPU per input of the throughput run (a batch, a commit
+  record and a league write per few inputs), so at this offered load the queue grows for the length of
+  the run and p99 grows with it (1.1 to 2.6 s in 25-30 s runs today). Lowering the read model's share
+  (`NOF_SCORING_CACHE_FLUSH_MAX_SHARE` 0.12 instead of 0.33) moved the probe within the noise and
+  doubled the acute league's p99. Reaching 200 ms needs the per-input CPU at small batches roughly
+  halved across that flat profile, or the read model's work (likely ranges and explanations) off the
+  consumer's event loop."""
 
 
 if __name__ == "__main__":

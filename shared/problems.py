@@ -140,9 +140,14 @@ def instance(scope: dict[str, Any]) -> str:
     return raw.decode("latin-1") if raw else scope.get("path", "/")
 
 
-def install(app: FastAPI) -> None:
-    """The one place errors become HTTP answers: ServiceError subclasses, request validation, and the
-    framework's own HTTP errors (unknown route 404, wrong method 405, a body it cannot parse 400)."""
+#: Seconds a client is asked to wait after a dependency did not answer.
+DEPENDENCY_RETRY_AFTER_S = 5
+
+
+def install(app: FastAPI, unanswered: tuple[type[Exception], ...] = ()) -> None:
+    """The one place errors become HTTP answers: ServiceError subclasses, request validation, the
+    framework's own HTTP errors (unknown route 404, wrong method 405, a body it cannot parse 400), a
+    dependency's ``unanswered`` errors (503 with Retry-After) and anything else (500, as a problem too)."""
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
         headers = {}
@@ -156,6 +161,18 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return response(422, "the request was rejected; nothing was accepted", instance(request.scope), field_errors(exc))
+
+    async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
+        return response(503, f"a service this one depends on did not answer ({type(exc).__name__}); try again",
+                        instance(request.scope), headers={"Retry-After": str(DEPENDENCY_RETRY_AFTER_S)})
+
+    for error in unanswered:
+        app.add_exception_handler(error, _dependency_down)
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette raises the exception again after this answer, so the server logs its traceback.
+        return response(500, "an internal error; it was logged", instance(request.scope))
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:

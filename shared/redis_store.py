@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared.settings import RedisSettings
+
+
+#: Redis did not answer (down, unreachable, still loading, too slow): a request that needed it gets a 503.
+UNANSWERED: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
 
 
 def connect(settings: RedisSettings) -> aioredis.Redis:

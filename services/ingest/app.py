@@ -20,7 +20,7 @@ from services.ingest.key_gate import KeyGate
 from services.ingest.routes import IngestContext, router
 from services.ingest.settings import IngestSettings
 from services.ingest.sink import InputSink, KafkaInputSink
-from shared import api_docs, problems
+from shared import api_docs, problems, redis_store
 from shared.http import BodyLimit, operational_router
 from shared.errors import Unavailable
 from shared.methodology import get_methodology, load_trust_register
@@ -86,7 +86,7 @@ def create_app(settings: IngestSettings | None = None, sink: InputSink | None = 
         lifespan=lifespan,
     )
     app.state.ingest = ctx
-    problems.install(app)
+    problems.install(app, unanswered=redis_store.UNANSWERED)
     app.include_router(router)
     app.include_router(operational_router("ingest", {"kafka": kafka_ok, "redis": redis_ok}))
     csv_path = "/v1/observations/csv"

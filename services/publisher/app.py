@@ -129,7 +129,7 @@ def create_app(settings: PublisherSettings | None = None, *, event_log: EventLog
                               "See docs/PUBLISHER.md.")
     app.state.runtime = runtime
     app.state.recovery, app.state.consumer_status = recovery, status
-    problems.install(app)
+    problems.install(app, unanswered=redis_store.UNANSWERED)
     app.add_middleware(BodyLimit, limit_for=lambda path: settings.max_body_bytes)
     checks = {"redis": lambda: redis_store.answers(redis)}
     if settings.consume:  # a consuming instance is healthy once it consumes and Redis holds its state

@@ -15,6 +15,7 @@ from services.publisher.settings import PublisherSettings
 from services.publisher.ssrf import TargetGuard
 from services.publisher.subscription_log import MemorySubscriptionLog
 from services.publisher.subscriptions import MemorySubscriptionStore
+from tests.support.pipeline import free_port
 
 TOKEN = "unit-admin-token"
 
@@ -24,13 +25,17 @@ def store() -> MemorySubscriptionStore:
     return MemorySubscriptionStore()
 
 
-@pytest.fixture
-async def client(store):
+def publisher(store: MemorySubscriptionStore, raise_app_exceptions: bool = True) -> httpx.AsyncClient:
     settings = PublisherSettings(admin_token_sha256=sha256_hex(TOKEN), consume=False, dispatch=False,
                                  public_topic_enabled=False)
     app = create_app(settings, event_log=MemoryEventLog(), store=store, sub_log=MemorySubscriptionLog())
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://publisher",
-                                 headers={"Authorization": f"Bearer {TOKEN}"}) as c:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions),
+                             base_url="http://publisher", headers={"Authorization": f"Bearer {TOKEN}"})
+
+
+@pytest.fixture
+async def client(store):
+    async with publisher(store) as c:
         yield c
 
 
@@ -126,3 +131,26 @@ async def test_an_overlong_stream_filter_is_422_naming_the_filter(client):
     async with asyncio.timeout(30):  # a stream that opened would never end
         response = await client.get("/v1/stream", params={"trust_code": ",".join(f"R{i:04d}" for i in range(501))})
     assert response.status_code == 422 and "trust_code" in response.json()["errors"][0]["field"], response.text
+
+
+@pytest.mark.parametrize("path", ["/v1/leagues", "/v1/leagues/acute", "/v1/trusts/RXX"])
+async def test_read_routes_answer_503_with_retry_after_while_redis_does_not_answer(path, monkeypatch):
+    monkeypatch.setenv("NOF_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    async with publisher(MemorySubscriptionStore()) as c:
+        response = await c.get(path)
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.json()["type"] == "urn:nof-live:problem:unavailable" and "ConnectionError" in response.json()["detail"]
+
+
+async def test_an_unexpected_error_is_a_problem_too(store, monkeypatch):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(store, "all", broken)
+    async with publisher(store, raise_app_exceptions=False) as c:  # the server would log the traceback
+        response = await c.get("/v1/subscriptions")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 500 and "a bug" not in response.text

@@ -168,6 +168,7 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
 
     @app.on_rebalance_complete.connect
     async def on_rebalanced(sender, **kwargs) -> None:  # noqa: ANN001
+        await gate.close()  # already closed by the revocation; never rebuild beside a batch in any case
         owned = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == OBSERVATIONS.name}
         gc.unfreeze()  # the previous engine may now be garbage: let the collector see it again
         resume = worker.recover(owned, INPUT_TOPICS)

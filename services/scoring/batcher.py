@@ -107,8 +107,8 @@ class PartitionBatchers:
 
     async def drain(self, passes: int = 100) -> bool:
         """Process every pending and in-flight batch, pass after pass, until a pass starts with none left:
-        while one partition is flushed the agent may add records to another. Returns ``settled``; a caller
-        that must stop new batches (before a rebalance) does so without awaiting anything after this."""
+        while one partition is flushed the agent may add records to another. Returns ``settled`` (at most
+        ``passes`` passes: records keep arriving while the stream flows)."""
         for _ in range(passes):
             if self.settled:
                 return True

@@ -14,7 +14,8 @@ UNANSWERED: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutErr
 
 
 def connect(settings: RedisSettings) -> aioredis.Redis:
-    return aioredis.from_url(settings.url, decode_responses=False, health_check_interval=30)
+    return aioredis.from_url(settings.url, decode_responses=False, health_check_interval=30,
+                             socket_timeout=settings.timeout_s, socket_connect_timeout=settings.timeout_s)
 
 
 async def answers(client: aioredis.Redis) -> bool:

@@ -102,6 +102,8 @@ class RedisSettings(BaseSettings):
 
     url: str = "redis://127.0.0.1:6379/0"
     key_prefix: str = "nof"
+    timeout_s: float = Field(default=5.0, gt=0, description="longest a Redis command or connection attempt of the "
+                             "scorer may take before it counts as failed (a hung Redis never holds the worker)")
 
 
 class CredentialsRefused(RuntimeError):

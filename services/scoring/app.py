@@ -158,17 +158,28 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
     async def close_batches() -> None:
         await batchers.tick()
 
+    rebalances = [0]  # revocations so far: a rebuild that sees this move was overtaken by a newer rebalance
+
     @app.on_partitions_revoked.connect
     async def on_revoked(sender, revoked, **kwargs) -> None:  # noqa: ANN001
+        rebalances[0] += 1
         if gate.is_open:
-            await writer.idle()
+            await writer.stop()
             await batchers.drain()  # what this worker fetched is applied and durable: less to read again
         await gate.close()  # batches started from now on wait for the rebuild, and none is inside it
-        await writer.idle()
+        await writer.stop()
 
     @app.on_rebalance_complete.connect
     async def on_rebalanced(sender, **kwargs) -> None:  # noqa: ANN001
+        # faust sends this from its recovery task, which a newer rebalance may overtake: each step after an
+        # await checks that no revocation came meanwhile, and an overtaken rebuild stops where it is (the
+        # newer one rebuilds again) without committing positions, writing state or opening the gate.
+        generation = rebalances[0]
+        overtaken = lambda: rebalances[0] != generation  # noqa: E731
         await gate.close()  # already closed by the revocation; never rebuild beside a batch in any case
+        await writer.stop()
+        if overtaken():
+            return
         owned = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == OBSERVATIONS.name}
         gc.unfreeze()  # the previous engine may now be garbage: let the collector see it again
         resume = worker.recover(owned, INPUT_TOPICS)
@@ -177,14 +188,20 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
             for tp, offset in (await app.consumer.earliest_offsets(*fresh)).items():
                 worker.start_at((tp.topic, tp.partition), offset)
                 resume[(tp.topic, tp.partition)] = offset
+            if overtaken():
+                return
         # faust seeks to the group's committed offsets right after this handler returns (before any
         # fetch): make them the durable positions, so the seek is the only one and lands exactly there.
         await commit_positions(app.consumer._commit, TP, resume)
+        if overtaken():
+            return
         # The rebuilt engine is most of the heap and lives until the next rebalance: keep it out of
         # the collector's full scans, which otherwise cost the worker about a tenth of its time under load.
         gc.collect()
         gc.freeze()
         await worker.redo_last_batches()
+        if overtaken():
+            return
         progress.forget(set(worker.positions))
         progress.track(worker.positions, time.monotonic())
         progress.restart_clock(time.monotonic())

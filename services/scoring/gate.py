@@ -34,7 +34,8 @@ class RebuildGate:
     @asynccontextmanager
     async def entered(self) -> AsyncIterator[None]:
         """Wait until the gate is open, and hold a place inside it for the block."""
-        await self._open.wait()
+        while not self._open.is_set():  # woken by open(), it may have closed again before this ran
+            await self._open.wait()
         self.inside += 1
         self._vacant.clear()
         try:

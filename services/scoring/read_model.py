@@ -118,6 +118,13 @@ class ReadModelWriter:
         while self.writing:
             await asyncio.gather(*self.writing.values(), return_exceptions=True)
 
+    async def stop(self) -> None:
+        """Cancel the league writes in flight and wait until they are gone (before a rebuild: a cancelled
+        league is marked to be rewritten whole, and a rebuild rewrites every league anyway)."""
+        for task in list(self.writing.values()):
+            task.cancel()
+        await self.idle()
+
     def _pacer(self, key: LeagueKey) -> FlushPacer:
         pacer = self.pacers.get(key)
         if pacer is None:

@@ -44,6 +44,7 @@ class Applied:
 
     inputs: int = 0
     skipped: int = 0  # already applied (read again after a restart)
+    unowned: int = 0  # of a partition this worker no longer owns (fetched before a revocation)
     gaps: dict[TP, int] = field(default_factory=dict)  # partition -> the offset it waits for
     held: dict[tuple[str, int, int], int] = field(default_factory=dict)  # (topic, partition, offset) -> inputs
 
@@ -139,13 +140,18 @@ class ScoringWorker:
         """Apply a batch of records, per input partition in offset order, and make it durable.
 
         A record below its partition's position was applied before and is skipped; one above it (a gap)
-        is not applied and is reported, with every later record of that partition in the batch.
+        is not applied and is reported, with every later record of that partition in the batch. A record
+        of a partition this worker does not own (fetched before a revocation) is neither applied nor
+        recorded: a commit record of it would overwrite its new owner's.
         """
         done = Applied()
         by_partition: dict[int, list[Record]] = defaultdict(list)
         for r in records:
             by_partition[r.partition].append(r)
         for partition, recs in sorted(by_partition.items()):
+            if partition not in self.owned:  # fetched before a revocation: its new owner applies it
+                done.unowned += len(recs)
+                continue
             batch = _Batch()
             for r in recs:
                 tp = (r.topic, r.partition)
@@ -170,6 +176,8 @@ class ScoringWorker:
                 await self._commit(partition, batch)
         if done.skipped:
             metrics.INPUTS.labels("any", "already_applied").inc(done.skipped)
+        if done.unowned:
+            metrics.INPUTS.labels("any", "not_owned").inc(done.unowned)
         return done
 
     def _apply(self, record: Record, batch: _Batch) -> int:

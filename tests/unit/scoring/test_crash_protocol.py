@@ -256,3 +256,15 @@ def test_two_crashes_recover_exactly(reference):
             assert set(events_by_id(twice)) == set(ref_events), f"event ids differ after {where}"
             checked += 1
     assert checked > len(ref_broker.log)
+
+
+def test_records_of_a_partition_the_worker_does_not_own_are_neither_applied_nor_recorded():
+    broker = MemoryBroker()
+    worker = new_worker(broker)
+    owned = RECORDS[0].partition
+    for tp, offset in worker.recover({owned}, (OBS, STATUS)).items():
+        worker.start_at(tp, 0)
+    others = [r for r in RECORDS if r.partition != owned][:5]  # fetched before that partition was revoked
+    done = asyncio.run(worker.process(others))
+    assert done.inputs == 0 and done.unowned == len(others)
+    assert broker.log == [] and not worker.scorers

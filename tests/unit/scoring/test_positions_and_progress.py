@@ -202,3 +202,23 @@ async def test_draining_partition_batchers_leaves_nothing_pending_or_in_flight()
     assert not batchers.settled
     assert await batchers.drain()
     assert batchers.settled and sorted(seen) == [0, 10]
+
+
+async def test_a_batch_woken_by_the_gate_opening_does_not_enter_once_it_closed_again():
+    gate = RebuildGate()
+    entered = []
+
+    async def batch() -> None:
+        async with gate.entered():
+            entered.append(True)
+
+    waiting = asyncio.ensure_future(batch())
+    await asyncio.sleep(0)
+    gate.open()  # wakes the batch ...
+    await gate.close()  # ... but a new rebuild closes the gate before the batch runs (nothing is inside)
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert entered == [] and not waiting.done()
+    gate.open()
+    await waiting
+    assert entered == [True]

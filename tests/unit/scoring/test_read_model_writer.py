@@ -132,3 +132,18 @@ async def test_a_failed_write_is_counted_and_retried_after_a_pause_not_on_every_
     cache.down = False
     await asyncio.gather(*writer.start_due(time.monotonic() + RETRY_AFTER_FAILURE_S))
     assert [lg for lg, _ in cache.written] == ["ambulance"] and not worker.full and not worker.dirty
+
+
+async def test_stopping_the_writer_cancels_writes_in_flight_and_keeps_their_leagues_to_rewrite():
+    broker = MemoryBroker()
+    worker = ScoringWorker(M, ProcessRecorder(broker, "changelog", {}), broker, "changes", PARTITIONS)
+    for tp, offset in worker.recover(range(PARTITIONS), ("obs",)).items():
+        worker.start_at(tp, 0)
+    await worker.process([record("acute", 0, 70.0)])
+    cache = GatedCache("acute")  # Redis that never answers for acute
+    writer = ReadModelWriter(worker, cache)
+    writer.start_due(now=0.0)
+    await asyncio.sleep(0.01)
+    assert writer.writing
+    await asyncio.wait_for(writer.stop(), timeout=1)  # does not wait for the hung write
+    assert not writer.writing and ("acute", "acute") in worker.full and cache.written == []

@@ -59,11 +59,17 @@ def record(league: str, offset: int, value: float) -> Record:
 worker_for_keys = ScoringWorker(M, None, None, "changes", PARTITIONS)  # only its partition_of is used
 
 
-async def test_a_league_being_written_holds_up_only_its_own_partitions_batches():
+def owning_every_partition() -> ScoringWorker:
+    """A worker on the in-memory broker that owns every input partition, each starting at offset 0."""
     broker = MemoryBroker()
     worker = ScoringWorker(M, ProcessRecorder(broker, "changelog", {}), broker, "changes", PARTITIONS)
-    for tp, offset in worker.recover(range(PARTITIONS), ("obs",)).items():
+    for tp, _ in worker.recover(range(PARTITIONS), ("obs",)).items():
         worker.start_at(tp, 0)
+    return worker
+
+
+async def test_a_league_being_written_holds_up_only_its_own_partitions_batches():
+    worker = owning_every_partition()
 
     async def process(events):
         await worker.process([e.record for e in events])
@@ -116,10 +122,7 @@ async def test_a_failed_write_is_counted_and_retried_after_a_pause_not_on_every_
     from services.scoring import metrics
     from services.scoring.read_model import RETRY_AFTER_FAILURE_S
 
-    broker = MemoryBroker()
-    worker = ScoringWorker(M, ProcessRecorder(broker, "changelog", {}), broker, "changes", PARTITIONS)
-    for tp, offset in worker.recover(range(PARTITIONS), ("obs",)).items():
-        worker.start_at(tp, 0)
+    worker = owning_every_partition()
     await worker.process([record("ambulance", 0, 70.0)])
     cache = DownCache()
     writer = ReadModelWriter(worker, cache)
@@ -135,10 +138,7 @@ async def test_a_failed_write_is_counted_and_retried_after_a_pause_not_on_every_
 
 
 async def test_stopping_the_writer_cancels_writes_in_flight_and_keeps_their_leagues_to_rewrite():
-    broker = MemoryBroker()
-    worker = ScoringWorker(M, ProcessRecorder(broker, "changelog", {}), broker, "changes", PARTITIONS)
-    for tp, offset in worker.recover(range(PARTITIONS), ("obs",)).items():
-        worker.start_at(tp, 0)
+    worker = owning_every_partition()
     await worker.process([record("acute", 0, 70.0)])
     cache = GatedCache("acute")  # Redis that never answers for acute
     writer = ReadModelWriter(worker, cache)

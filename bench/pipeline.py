@@ -511,7 +511,7 @@ async def latency(stack: Stack, work: Workload, rate: float, per_request: int, d
 
     initial = await r.get(key)  # a previous run's last probe may carry a value this run reuses
     sent = 0  # probes whose request has started
-    dropped: list[int] = []  # requests sent again after a dropped connection
+    dropped = 0  # requests sent again after a dropped connection
 
     async def poll() -> None:
         last_raw, cursor = initial, 0  # cursor: the lowest probe index not yet seen
@@ -532,7 +532,7 @@ async def latency(stack: Stack, work: Workload, rate: float, per_request: int, d
             await asyncio.sleep(0.002)
 
     async def send(client: httpx.AsyncClient, i: int) -> None:
-        nonlocal errors, sent
+        nonlocal errors, sent, dropped
         sent = max(sent, i + 1)
         t0 = time.monotonic()
         for attempt in range(3):  # a pooled connection the server closed as it was reused: send again (same ids)
@@ -541,7 +541,7 @@ async def latency(stack: Stack, work: Workload, rate: float, per_request: int, d
                                              headers=stack.headers)
                 break
             except httpx.TransportError:
-                dropped.append(i)
+                dropped += 1
                 if attempt == 2:
                     errors += 1
                     return
@@ -579,7 +579,7 @@ async def latency(stack: Stack, work: Workload, rate: float, per_request: int, d
         if ln:
             by_league[league] = {"n": ln, "p50": 1000 * bucket_quantile(lb, 0.5), "p99": 1000 * bucket_quantile(lb, 0.99)}
     return {"requests": requests, "per_request": per_request, "offered": offered, "errors": errors,
-            "dropped": len(dropped), "probes": len(lat), "p50": pct(lat, 50), "p99": pct(lat, 99), "max": max(lat, default=float("nan")),
+            "dropped": dropped, "probes": len(lat), "p50": pct(lat, 50), "p99": pct(lat, 99), "max": max(lat, default=float("nan")),
             "http_p50": pct(http_ms, 50), "http_p99": pct(http_ms, 99),
             "hist_n": n, "hist_p50": 1000 * bucket_quantile(buckets, 0.5),
             "hist_p99": 1000 * bucket_quantile(buckets, 0.99), "hist_by_league": by_league}

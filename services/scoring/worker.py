@@ -191,11 +191,21 @@ class ScoringWorker:
                               "undecodable", batch)
             return 1
         pk = (record.key or b"").decode(errors="replace")
+        if self.partition_of(pk) != record.partition:
+            # Another partition's engine owns this key: applying it here would score one league in two
+            # engines (two version sequences, clashing event ids) and lock the wrong partition for its writes.
+            self._dead_letter(record, record.value or b"", f"misrouted: key {pk!r} belongs on partition "
+                              f"{self.partition_of(pk)}, not {record.partition}", "misrouted", batch)
+            return 1
         scorer = self.scorers.get(pk) or self.scorers.setdefault(pk, PartitionScorer(self.m, pk))
         items = single_inputs(event)
         for item in items:
             token = correlation_var.set(item.correlation_id)
             try:
+                if (owner := self.m.partition_key(item.trust.trust_type)) != pk:
+                    self._dead_letter(record, item.to_bytes(), f"misrouted: trust {item.trust.code}'s inputs are "
+                                      f"keyed {owner!r}, not {pk!r}", "misrouted", batch)
+                    continue
                 started = time.perf_counter()
                 outcome = scorer.apply(item)
                 metrics.APPLY_SECONDS.observe(time.perf_counter() - started)

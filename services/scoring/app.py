@@ -158,11 +158,9 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
     async def close_batches() -> None:
         await batchers.tick()
 
-    rebalances = [0]  # revocations so far: a rebuild that sees this move was overtaken by a newer rebalance
-
     @app.on_partitions_revoked.connect
     async def on_revoked(sender, revoked, **kwargs) -> None:  # noqa: ANN001
-        rebalances[0] += 1
+        gate.revoked()
         if gate.is_open:
             await writer.stop()
             await batchers.drain()  # what this worker fetched is applied and durable: less to read again
@@ -174,8 +172,8 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         # faust sends this from its recovery task, which a newer rebalance may overtake: each step after an
         # await checks that no revocation came meanwhile, and an overtaken rebuild stops where it is (the
         # newer one rebuilds again) without committing positions, writing state or opening the gate.
-        generation = rebalances[0]
-        overtaken = lambda: rebalances[0] != generation  # noqa: E731
+        since = gate.revocations
+        overtaken = lambda: gate.overtaken(since)  # noqa: E731
         await gate.close()  # already closed by the revocation; never rebuild beside a batch in any case
         await writer.stop()
         if overtaken():

@@ -3,6 +3,10 @@
 A rebalance rebuilds the engines from the durable state (``ScoringWorker.recover``). Closing the gate
 stops new batches at once (they wait until it opens again) and then waits for the batches already inside,
 so no batch ever runs against an engine that is being replaced.
+
+A rebuild may itself be overtaken: a newer revocation can arrive while it awaits. The gate counts
+revocations, so a rebuild notes the count when it starts and stops (without opening the gate) once the
+count has moved; the newer rebalance rebuilds again.
 """
 
 from __future__ import annotations
@@ -18,6 +22,15 @@ class RebuildGate:
         self._vacant = asyncio.Event()
         self._vacant.set()
         self.inside = 0
+        self.revocations = 0
+
+    def revoked(self) -> None:
+        """Partitions were revoked: a rebuild started before now is overtaken."""
+        self.revocations += 1
+
+    def overtaken(self, since: int) -> bool:
+        """Whether a revocation came after ``since`` (the count a rebuild noted when it started)."""
+        return self.revocations != since
 
     @property
     def is_open(self) -> bool:

@@ -70,13 +70,7 @@ class ProcessRecorder:
         key = state.commit_key(p)
         acks = [await self.sink.send(self.changelog, table_key(key), encoded, p)]
         self.table[key] = encoded
-        for k, value in commit.writes:
-            acks.append(await self.sink.send(self.changelog, table_key(k), value, p))
-            if value is None:
-                self.table.pop(k, None)
-            else:
-                self.table[k] = value
-        return acks
+        return acks + await self._write_state(commit)
 
     async def rewrite(self, commit: state.CommitRecord) -> list[Awaitable[Any]]:
         """Send a recovered commit record's per-key writes again; returns their acknowledgements.
@@ -84,6 +78,9 @@ class ProcessRecorder:
         They are the latest values of their keys (no later batch is durable), so writing them twice is
         harmless; not writing them would let the next commit record hide them: a crash after it recovers
         only its own batch's writes on top of the changelog."""
+        return await self._write_state(commit)
+
+    async def _write_state(self, commit: state.CommitRecord) -> list[Awaitable[Any]]:
         acks = []
         for k, value in commit.writes:
             acks.append(await self.sink.send(self.changelog, table_key(k), value, commit.partition))

@@ -337,10 +337,6 @@ class PartitionScorer:
                     known[code] = {line.metric_id: line for line in last[1] if line.metric_id not in moved}
         return ExplainPlan(codes, known)
 
-    def explanation_candidates(self, league: str, everything: bool = False, touched=()) -> list[str]:  # noqa: ANN001
-        """The trusts ``explanation_plan`` would explain again."""
-        return self.explanation_plan(league, everything, touched).codes
-
     def changed_explanations(self, league: str, everything: bool = False, codes: list[str] | None = None,
                              known: dict[str, dict] | None = None) -> dict[str, dict[str, Any]]:
         """The explanations of the league's trusts (or of ``codes`` among them) that differ from the last

@@ -67,11 +67,11 @@ def test_a_line_whose_position_peers_shift_makes_every_trust_a_candidate():
         scorer.apply(ObservationReceived(observation_id=f"b{n}", trust=ref(code), metric_id=banded.id,
                                          period="2025-12", value=-0.5 - n))
     scorer.snapshot(league)
-    first = scorer.explanation_candidates(league, everything=True)
+    first = scorer.explanation_plan(league, everything=True).codes
     scorer.changed_explanations(league, True, first)
-    assert scorer.explanation_candidates(league) == []
+    assert scorer.explanation_plan(league).codes == []
     # A new value for one trust keeps every other trust's band but shifts their positions among peers.
     out = scorer.apply(ObservationReceived(observation_id="b-new", trust=ref(codes[0]), metric_id=banded.id,
                                            period="2025-12", value=-7.9))
     scorer.snapshot(league)
-    assert scorer.explanation_candidates(league, touched=out.dirty[league]) == scorer.members(league)
+    assert scorer.explanation_plan(league, touched=out.dirty[league]).codes == scorer.members(league)

@@ -222,3 +222,14 @@ async def test_a_batch_woken_by_the_gate_opening_does_not_enter_once_it_closed_a
     gate.open()
     await waiting
     assert entered == [True]
+
+
+async def test_a_rebuild_is_overtaken_only_by_a_revocation_after_it_started():
+    gate = RebuildGate()
+    gate.revoked()
+    since = gate.revocations  # a rebuild starts after the first revocation ...
+    await gate.close()  # ... and closing the gate itself is no revocation
+    assert not gate.overtaken(since)
+    gate.revoked()  # a newer rebalance revokes meanwhile
+    assert gate.overtaken(since)
+    assert not gate.overtaken(gate.revocations)

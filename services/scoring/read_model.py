@@ -149,9 +149,8 @@ class ReadModelWriter:
             started = time.monotonic()
             written = await self._write_league(*key)
             self._pacer(key).ran(started, time.monotonic())
-        w = self.worker
-        if w.history:
-            history, w.history = w.history, []
+            history = self.worker.history.pop(key[0], None)  # taken under the lock: only durable batches' moves
+        if history:
             await self.cache.append_history(history)
         return written
 
@@ -167,6 +166,9 @@ class ReadModelWriter:
             return 0
         started = time.perf_counter()
         try:
+            # The likely ranges the snapshot needs (a bootstrap per changed score vector), a chunk at a time.
+            for _ in scorer.warm_likely_ranges(league, None if everything else touched, EXPLAIN_CHUNK):
+                await asyncio.sleep(0)
             snapshot = scorer.snapshot(league)
             # Only trusts whose explanation may differ from the one last written are explained again:
             # a peer's move can shift a trust's rank range, rank reason or a metric line's position, so

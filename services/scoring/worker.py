@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 TP = tuple[str, int]  # (topic, partition)
 
+#: Records applied between two yields to the event loop (a batch holds only its own partition's lock).
+YIELD_EVERY = 8
+
 
 @dataclass(frozen=True)
 class Record:
@@ -68,7 +71,9 @@ class ScoringWorker:
         self.full: set[tuple[str, str]] = set()  # leagues to rewrite whole
         #: (pk, league) -> trusts with inputs or changes of their own since the league was last written
         self.touched: dict[tuple[str, str], set[str]] = defaultdict(set)
-        self.history: list[tuple[str, dict[str, Any]]] = []
+        #: pk -> rank and segment moves for the trusts' histories, taken by the writer of one of its leagues
+        #: while it holds the partition's lock (so only moves of durable batches reach Redis)
+        self.history: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
         self.waiting: dict[str, list[float]] = defaultdict(list)  # league -> accepted_at of unwritten inputs
 
     def partition_of(self, pk: str) -> int:
@@ -153,7 +158,9 @@ class ScoringWorker:
                 done.unowned += len(recs)
                 continue
             batch = _Batch()
-            for r in recs:
+            for n, r in enumerate(recs, 1):
+                if n % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # other partitions' batches and league writes go on meanwhile
                 tp = (r.topic, r.partition)
                 if tp in done.gaps:
                     continue
@@ -229,7 +236,8 @@ class ScoringWorker:
                 self.dirty.add((pk, league))
                 self.touched[(pk, league)] |= codes
                 self.waiting[league].append(item.accepted_at.timestamp())
-            self.history.extend(outcome.history)
+            if outcome.history:
+                self.history[pk].extend(outcome.history)
             metrics.INPUTS.labels(item.type, "applied" if outcome.events else "no_change").inc()
         return len(items)
 

@@ -23,6 +23,7 @@ class GatedCache:
     def __init__(self, gated: str) -> None:
         self.gated, self.gate = gated, asyncio.Event()
         self.written: list[tuple[str, int]] = []
+        self.history: list[str] = []  # trust codes of the history entries appended
 
     async def write_league(self, league, version, snapshot, explanations, force=False):  # noqa: ANN001
         if league == self.gated:
@@ -31,7 +32,7 @@ class GatedCache:
         return True
 
     async def append_history(self, entries) -> None:  # noqa: ANN001
-        pass
+        self.history += [code for code, _ in entries]
 
     async def versions(self) -> dict[str, int]:
         return {}
@@ -147,3 +148,21 @@ async def test_stopping_the_writer_cancels_writes_in_flight_and_keeps_their_leag
     assert writer.writing
     await asyncio.wait_for(writer.stop(), timeout=1)  # does not wait for the hung write
     assert not writer.writing and ("acute", "acute") in worker.full and cache.written == []
+
+
+async def test_a_partitions_history_moves_reach_redis_only_with_its_own_leagues_once_its_batch_is_done():
+    worker = owning_every_partition()
+    await worker.process([record("acute", 0, 70.0), record("ambulance", 0, 70.0)])
+    worker.history["acute"].append(("ACUTE1", {"type": "rank.changed"}))
+    worker.history["ambulance"].append(("AMB1", {"type": "rank.changed"}))
+    locks = {p: asyncio.Lock() for p in range(PARTITIONS)}
+    cache = GatedCache(gated="")
+    writer = ReadModelWriter(worker, cache, hold=lambda pk: locks[worker.partition_of(pk)])
+    acute_batch = locks[worker.partition_of("acute")]
+    await acute_batch.acquire()  # an acute batch is in flight: its moves are not durable yet
+    tasks = writer.start_due(now=0.0)
+    await asyncio.sleep(0.01)
+    assert [lg for lg, _ in cache.written] == ["ambulance"] and cache.history == ["AMB1"]
+    acute_batch.release()
+    await asyncio.gather(*tasks)
+    assert cache.history == ["AMB1", "ACUTE1"] and not worker.history

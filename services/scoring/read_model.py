@@ -166,9 +166,6 @@ class ReadModelWriter:
             return 0
         started = time.perf_counter()
         try:
-            # The likely ranges the snapshot needs (a bootstrap per changed score vector), a chunk at a time.
-            for _ in scorer.warm_likely_ranges(league, None if everything else touched, EXPLAIN_CHUNK):
-                await asyncio.sleep(0)
             snapshot = scorer.snapshot(league)
             # Only trusts whose explanation may differ from the one last written are explained again:
             # a peer's move can shift a trust's rank range, rank reason or a metric line's position, so

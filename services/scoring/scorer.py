@@ -293,20 +293,6 @@ class PartitionScorer:
             "updated_at": datetime.now(timezone.utc).isoformat(), "entries": entries,
         }
 
-    def warm_likely_ranges(self, league: str, codes=None, chunk: int = 24):  # noqa: ANN001, ANN201 - a generator
-        """Compute the likely ranges the next ``snapshot`` of the league needs for ``codes`` (every member when
-        None), ``chunk`` trusts between two yields, so a caller can hand its event loop back meanwhile. The
-        bootstrap is cached by score vector, so the snapshot then finds them; the result is the same."""
-        done = 0
-        for code in sorted(self.members(league) if codes is None else codes):
-            standing = self.engine.standing(code)
-            if standing is None or standing.rank is None:
-                continue  # unranked: no likely ranges
-            self._average_range(code, self.engine.metric_scores(code))
-            done += 1
-            if done % chunk == 0:
-                yield
-
     def members(self, league: str) -> list[str]:
         return sorted(c for c, r in self.trusts.items() if trust_info(r).league == league)
 

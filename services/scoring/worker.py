@@ -28,9 +28,6 @@ log = logging.getLogger(__name__)
 
 TP = tuple[str, int]  # (topic, partition)
 
-#: Records applied between two yields to the event loop (a batch holds only its own partition's lock).
-YIELD_EVERY = 8
-
 
 @dataclass(frozen=True)
 class Record:
@@ -158,9 +155,7 @@ class ScoringWorker:
                 done.unowned += len(recs)
                 continue
             batch = _Batch()
-            for n, r in enumerate(recs, 1):
-                if n % YIELD_EVERY == 0:
-                    await asyncio.sleep(0)  # other partitions' batches and league writes go on meanwhile
+            for r in recs:
                 tp = (r.topic, r.partition)
                 if tp in done.gaps:
                     continue

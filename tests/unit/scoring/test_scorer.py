@@ -199,22 +199,3 @@ def test_retractions_withdraw_as_if_never_sent_and_survive_a_restart():
     assert restarted.engine.results() == scorer.engine.results()
     del FinanceStatus
 
-
-def test_warming_the_likely_ranges_leaves_the_snapshot_no_bootstrap_to_compute():
-    from shared.methodology.uncertainty import average_range
-
-    a = AMBULANCE[0]
-    inputs = [*stream(), obs(a, "OF0082", 9.5, oid="moved"), obs(a, "OF0084", 5.0, oid="moved-too")]
-    warmed_scorer, cold_scorer = PartitionScorer(M, "ambulance"), PartitionScorer(M, "ambulance")
-    feed(warmed_scorer, inputs, {})
-    feed(cold_scorer, inputs, {})
-    average_range.cache_clear()
-    chunks = sum(1 for _ in warmed_scorer.warm_likely_ranges("ambulance", chunk=1))
-    warmed = average_range.cache_info()
-    snapshot = warmed_scorer.snapshot("ambulance")
-    ranked = [e for e in snapshot["entries"] if e["rank"] is not None]
-    assert len(ranked) >= 2 and chunks == len(ranked)  # one yield per ranked trust with chunk=1
-    assert average_range.cache_info().misses == warmed.misses  # every range came from the warming
-    average_range.cache_clear()
-    assert [e["average_range"] for e in snapshot["entries"]] == [
-        e["average_range"] for e in cold_scorer.snapshot("ambulance")["entries"]]

@@ -540,7 +540,8 @@ async def latency(stack: Stack, work: Workload, rate: float, per_request: int, d
                 line = next((x for x in json.loads(raw)["metrics"] if x["metric_id"] == work.probe_metric), None)
                 value = line and line.get("value")
                 # the first probe already sent carrying that value at or after the cursor (values repeat every
-                # 1,000; a value no sent probe carries is an earlier run's, left in Redis, and shows nothing)
+                # ``window`` probes; a value no sent probe carries is an earlier run's, left in Redis, and shows
+                # nothing)
                 hit = next((j for j in range(cursor, min(cursor + window, sent)) if probes[j] == value), None)
                 if hit is not None:
                     for j in range(cursor, hit + 1):
@@ -862,21 +863,41 @@ NOTES = """\
   scorer processes (one per league's partition: the acute league is 80% of the inputs, so this alone
   gains little); (2) a compiled core for the engine's exact arithmetic and the event building;
   (3) cheaper likely ranges (the bootstrap is 0.3 ms per changed trust).
-- Latency. At 250 obs/s the probe (an ambulance trust) reaches Redis within a few hundred ms: each input
-  partition has its own batcher, so a league being written holds only its own partition; explanations
-  are rebuilt only where they may have moved; and the broker's long-poll is bounded (faust's 1.5 s let a
-  busy partition's next records wait behind a fetch of the idle ones). At 500 obs/s in requests of 10 the
-  scorer's event loop is saturated: a py-spy sample of its main thread over 20 s of that load (measured
-  2026-11-30) found it waiting for I/O 1% of the time; the batches took 43% (applying inputs 33%, the
-  engine's own apply 12% of it), the Redis read model 28% (the engine's league results with likely
-  ranges 13%, explanations 13%), aiokafka's producer 15% (gzip 6.5%) and the Redis client 7.5%. Small
-  requests cost the scorer about three times the CPU per input of the throughput run (a batch, a commit
-  record and a league write per few inputs), so at this offered load the queue grows for the length of
-  the run and p99 grows with it (1.1 to 2.6 s in 25-30 s runs today). Lowering the read model's share
-  (`NOF_SCORING_CACHE_FLUSH_MAX_SHARE` 0.12 instead of 0.33) moved the probe within the noise and
-  doubled the acute league's p99. Reaching 200 ms needs the per-input CPU at small batches roughly
-  halved across that flat profile, or the read model's work (likely ranges and explanations) off the
-  consumer's event loop."""
+- Latency. At 500 obs/s in requests of 10 the scorer's event loop is saturated: a py-spy sample of its
+  main thread over 20 s of that load (flipping probe, measured 2026-11-30) found it waiting for I/O 1% of
+  the time; the batches took 43% (applying inputs 33%, the engine's own apply 12% of it), the Redis read
+  model 28% (the engine's league results with likely ranges 13%, explanations 13%), aiokafka's producer 15%
+  (gzip 6.5%) and the Redis client 7.5%. Small requests cost the scorer about three times the CPU per input
+  of the throughput run (a batch, a commit record and a league write per few inputs), and the whole machine
+  is busy: scorer, ingest, Kafka, Redis and this client add up to 1.6-1.8 of the 2 cores over the run.
+  The flipping probe adds about 15 change events a probe (2.3 per input over the run instead of 0.9), which
+  is why the drift probe is the headline and the flipping one the worst case.
+- Where a probe's time goes below saturation (250 obs/s, drift probe; the ambulance partition's path
+  timed inside the scorer, measured 2026-11-30), p50 / p99 in ms: the record waiting for its batch to
+  start 30 / 156 (the batch window is 20 ms; the rest is the partition's previous batch still in flight);
+  the batch itself 13 / 156, most of it waiting for the broker to acknowledge the commit record, 6 / 101;
+  the league write waiting to start 0.5 / 122; the write 3 / 52. No stage is slow on its own; each waits
+  behind the event loop's other work (the acute league's batches and writes) and behind the producer:
+  aiokafka keeps one produce request in flight per broker, so every partition's commit records, state
+  writes and change events queue behind one another. Tuning alone moved none of this: no pacing
+  (`NOF_SCORING_CACHE_FLUSH_MAX_SHARE` 1.0), smaller explanation chunks, a yield after every record, or an
+  uncompressed producer each left the 250 obs/s p99 within the run-to-run noise (about 280-430 ms). A yield
+  after every 8 records of a batch, with the likely ranges computed in chunks before each snapshot, made
+  the flipping probe at 500 obs/s worse (p50 1.0-4.5 s against 0.45-0.56 s in alternating runs), so
+  neither is in the scorer.
+- The acute league (129 trusts, 80% of the inputs) is written whole about twice a second under load:
+  at 400 inputs/s nearly every trust's scores move between two writes, so a write computes likely ranges
+  (0.24 ms a trust, of which numpy's Mersenne Twister draws are about 0.1 ms) and explanations (1.2-1.5 ms
+  a trust) for almost all of them: up to 200-260 ms of CPU, and its partition's batches wait meanwhile. The
+  acute inputs' own p99 (the scorer's histogram) is therefore 1-2 s even when the probe's is a few hundred
+  ms. Later in a long run the heap holds every period's reading of every (trust, metric); one full
+  garbage collection took 772 ms after about 100,000 inputs (gc callbacks in the scorer), a stall every
+  partition sees. Reaching 200 ms at 500 obs/s needs the acute league's write cut to a few tens of ms
+  (explanations built incrementally per metric line, or in compiled code), batches pipelined so that a
+  partition's next batch is applied while the last one's acknowledgements are awaited, and the read
+  model's work off the consumer's event loop; the runs also vary widely (p99 with the drift probe 1.3-2.8
+  s at 500 obs/s in three full runs on 2026-11-30, 0.5-1.1 s with a fresh scorer and no throughput run
+  before it)."""
 
 
 if __name__ == "__main__":

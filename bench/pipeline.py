@@ -882,9 +882,10 @@ NOTES = """\
   writes and change events queue behind one another. Tuning alone moved none of this: no pacing
   (`NOF_SCORING_CACHE_FLUSH_MAX_SHARE` 1.0), smaller explanation chunks, a yield after every record, or an
   uncompressed producer each left the 250 obs/s p99 within the run-to-run noise (about 280-430 ms). A yield
-  after every 8 records of a batch, with the likely ranges computed in chunks before each snapshot, made
-  the flipping probe at 500 obs/s worse (p50 1.0-4.5 s against 0.45-0.56 s in alternating runs), so
-  neither is in the scorer.
+  after every 8 records of a batch, with the likely ranges computed in chunks before each snapshot, showed
+  no gain: in two alternating pairs with the flipping probe at 500 obs/s, p50 was 0.97 and 4.5 s with them
+  against 0.45 and 0.56 s without (a later pair of the code without them gave 0.87-1.5 s, so the noise is
+  large); neither is in the scorer.
 - The acute league (129 trusts, 80% of the inputs) is written whole about twice a second under load:
   at 400 inputs/s nearly every trust's scores move between two writes, so a write computes likely ranges
   (0.24 ms a trust, of which numpy's Mersenne Twister draws are about 0.1 ms) and explanations (1.2-1.5 ms

@@ -884,7 +884,7 @@ NOTES = """\
   uncompressed producer each left the 250 obs/s p99 within the run-to-run noise (about 280-430 ms). A yield
   after every 8 records of a batch, with the likely ranges computed in chunks before each snapshot, showed
   no gain: in two alternating pairs with the flipping probe at 500 obs/s, p50 was 0.97 and 4.5 s with them
-  against 0.45 and 0.56 s without (a later pair of the code without them gave 0.87-1.5 s, so the noise is
+  against 0.45 and 0.56 s without (four later runs without them gave 0.65-1.5 s, so the noise is
   large); neither is in the scorer.
 - The acute league (129 trusts, 80% of the inputs) is written whole about twice a second under load:
   at 400 inputs/s nearly every trust's scores move between two writes, so a write computes likely ranges

@@ -198,4 +198,3 @@ def test_retractions_withdraw_as_if_never_sent_and_survive_a_restart():
         assert restarted.apply(again).events == []
     assert restarted.engine.results() == scorer.engine.results()
     del FinanceStatus
-

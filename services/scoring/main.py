@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 
+from services.scoring import gc_pauses
 from services.scoring.app import create_app
 from services.scoring.settings import ScoringSettings
 
@@ -15,6 +16,7 @@ def main() -> None:
     # Fewer, larger young-generation collections: a worker allocates heavily per record (records,
     # events, Kafka batches) and keeps little of it.
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 20)
+    gc_pauses.watch()
     settings = ScoringSettings()
     app = create_app(settings)
     # --quiet: no start-up banner on stdout, so with JSON logs every line of the output is JSON.

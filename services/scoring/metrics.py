@@ -36,3 +36,7 @@ RETENTION_SKIPS = Counter("nof_scoring_retention_skipped_records_total", "Record
                           "deleted them before the scorer read them", ["topic", "partition"])
 STALLED = Gauge("nof_scoring_partition_stalled", "1 while records wait on an input partition and its applied offset "
                 "has not moved for NOF_SCORING_STALL_AFTER_S", ["topic", "partition"])
+GC_PAUSE_SECONDS = Histogram(
+    "nof_scoring_gc_pause_seconds", "Pauses of the cyclic garbage collector, by generation (2: a full collection)",
+    ["generation"], buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)

@@ -87,6 +87,9 @@ class ScoringWorker:
         self.touched.clear()
         self.commits = {p: c for p, c in state.latest_commits(table.items()).items() if p in self.owned}
         owns = lambda pk: self.partition_of(pk) in self.owned  # noqa: E731
+        # Moves of durable batches not yet written stay with the partitions kept; a revoked partition's
+        # go (no writer here holds its lock any more, and its new owner has its own).
+        self.history = defaultdict(list, {pk: moves for pk, moves in self.history.items() if owns(pk)})
         for pk, stored in state.group_by_partition_key(table.items(), owns=owns).items():
             commit = self.commits.get(self.partition_of(pk))
             versions = {lg: v for lg, v in (commit.versions if commit else {}).items()}

@@ -166,3 +166,13 @@ async def test_a_partitions_history_moves_reach_redis_only_with_its_own_leagues_
     acute_batch.release()
     await asyncio.gather(*tasks)
     assert cache.history == ["AMB1", "ACUTE1"] and not worker.history
+
+
+def test_a_revoked_partitions_unwritten_history_moves_are_dropped_and_a_kept_ones_stay():
+    worker = owning_every_partition()
+    worker.history["acute"].append(("ACUTE1", {"type": "rank.changed"}))
+    worker.history["ambulance"].append(("AMB1", {"type": "rank.changed"}))
+    worker.recover({worker.partition_of("ambulance")}, ("obs",))
+    assert dict(worker.history) == {"ambulance": [("AMB1", {"type": "rank.changed"})]}
+    worker.history["ambulance"].append(("AMB2", {"type": "rank.changed"}))  # still a list per key
+    assert len(worker.history["ambulance"]) == 2

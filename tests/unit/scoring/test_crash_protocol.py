@@ -14,9 +14,10 @@ import pytest
 
 from services.scoring.recorder import Crash, MemoryBroker, ProcessRecorder
 from services.scoring.worker import Record, ScoringWorker
-from shared.events import FinanceStatusChanged, ObservationReceived, ObservationsReceived, TrustRef
+from shared.events import FinanceStatusChanged, ObservationReceived, ObservationsReceived
 from shared.methodology import get_methodology, load_trust_register, score_batch
 from shared.methodology.inputs import FinanceStatus, Observation
+from tests.support.inputs import ref
 
 M = get_methodology()
 REGISTER = load_trust_register()
@@ -24,11 +25,6 @@ CHANGELOG, CHANGES = "state-changelog", "changes"
 OBS, STATUS = "observations", "trust-status"
 PARTITIONS = 6
 BATCH = 4  # records per process() call
-
-
-def ref(code: str) -> TrustRef:
-    t = REGISTER[code]
-    return TrustRef(code=code, name=t.name, trust_type=t.trust_type, subtype=t.subtype, region=t.region)
 
 
 def stream(seed: int = 5) -> list[Record]:

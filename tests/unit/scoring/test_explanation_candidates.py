@@ -8,13 +8,9 @@ import random
 import pytest
 
 from services.scoring.scorer import PartitionScorer
-from shared.events import FinanceStatusChanged, ObservationReceived, TrustRef
+from shared.events import FinanceStatusChanged, ObservationReceived
+from tests.support.inputs import ref
 from tests.support.streams import M, REGISTER, generate
-
-
-def ref(code: str) -> TrustRef:
-    t = REGISTER[code]
-    return TrustRef(code=code, name=t.name, trust_type=t.trust_type, subtype=t.subtype, region=t.region)
 
 
 def events(items, seed: int):

@@ -9,22 +9,18 @@ import orjson
 
 from services.scoring.recorder import MemoryBroker, ProcessRecorder
 from services.scoring.worker import Record, ScoringWorker
-from shared.events import ObservationReceived, ObservationsReceived, TrustRef
-from shared.methodology import get_methodology, load_trust_register
+from shared.events import ObservationReceived, ObservationsReceived
+from shared.methodology import get_methodology
+from tests.support import inputs
 
 M = get_methodology()
-REGISTER = load_trust_register()
 OBS = "observations"
 PARTITIONS = 6
 
 
 def observation(league: str, oid: str) -> ObservationReceived:
-    code = sorted(c for c, t in REGISTER.items() if t.league == league)[0]
-    t = REGISTER[code]
-    metric = next(mid for mid, d in M.metrics.items() if d.scoring and d.applies(league, code))
-    return ObservationReceived(observation_id=oid, metric_id=metric, period="2025-12", value=70.0,
-                               trust=TrustRef(code=code, name=t.name, trust_type=t.trust_type, subtype=t.subtype,
-                                              region=t.region))
+    code = inputs.members(league)[0]
+    return inputs.observation(code, inputs.scored_metric(code), 70.0, oid)
 
 
 def test_misrouted_records_and_inputs_are_dead_lettered_and_never_scored():

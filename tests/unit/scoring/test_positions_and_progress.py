@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from services.scoring import metrics
 from services.scoring.batcher import Batcher, PartitionBatchers
 from services.scoring.gate import RebuildGate

@@ -9,11 +9,10 @@ from services.scoring.batcher import Batcher
 from services.scoring.read_model import ReadModelWriter
 from services.scoring.recorder import MemoryBroker, ProcessRecorder
 from services.scoring.worker import Record, ScoringWorker
-from shared.events import ObservationReceived, TrustRef
-from shared.methodology import get_methodology, load_trust_register
+from shared.methodology import get_methodology
+from tests.support import inputs
 
 M = get_methodology()
-REGISTER = load_trust_register()
 PARTITIONS = 6
 
 
@@ -47,13 +46,9 @@ class Ev:
 
 
 def record(league: str, offset: int, value: float) -> Record:
-    code = sorted(c for c, t in REGISTER.items() if t.league == league)[offset % 3]
-    t = REGISTER[code]
-    metric = next(mid for mid, d in M.metrics.items() if d.scoring and d.applies(league, code))
-    event = ObservationReceived(observation_id=f"{league}-{offset}", metric_id=metric, period="2025-12", value=value,
-                                trust=TrustRef(code=code, name=t.name, trust_type=t.trust_type, subtype=t.subtype,
-                                               region=t.region))
-    pk = M.partition_key(t.trust_type)
+    code = inputs.members(league)[offset % 3]
+    event = inputs.observation(code, inputs.scored_metric(code), value, f"{league}-{offset}")
+    pk = M.partition_key(event.trust.trust_type)
     return Record("obs", ScoringWorker.partition_of(worker_for_keys, pk), offset, pk.encode(), event.to_bytes())
 
 

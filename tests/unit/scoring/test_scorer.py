@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from services.scoring import state
 from services.scoring.scorer import PartitionScorer
-from shared.events import FinanceStatusChanged, ObservationReceived, TrustRef
+from shared.events import FinanceStatusChanged, ObservationReceived
 from shared.methodology import get_methodology, load_trust_register, score_batch
 from shared.methodology.inputs import Observation
+from tests.support.inputs import ref
 
 M = get_methodology()
 REGISTER = load_trust_register()
 AMBULANCE = sorted(c for c, t in REGISTER.items() if t.league == "ambulance")[:4]
-
-
-def ref(code: str) -> TrustRef:
-    t = REGISTER[code]
-    return TrustRef(code=code, name=t.name, trust_type=t.trust_type, subtype=t.subtype, region=t.region)
 
 
 def obs(code: str, metric: str, value: float, period: str = "2025-12", oid: str | None = None) -> ObservationReceived:

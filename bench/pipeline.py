@@ -908,17 +908,30 @@ NOTES = """\
   large); neither is in the scorer.
 - The acute league (129 trusts, 80% of the inputs) is written whole about twice a second under load:
   at 400 inputs/s nearly every trust's scores move between two writes, so a write computes likely ranges
-  (0.24 ms a trust, of which numpy's Mersenne Twister draws are about 0.1 ms) and explanations (1.2-1.5 ms
-  a trust) for almost all of them: up to 200-260 ms of CPU, and its partition's batches wait meanwhile. The
-  acute inputs' own p99 (the scorer's histogram) is therefore 1-2 s even when the probe's is a few hundred
-  ms. Later in a long run the heap holds every period's reading of every (trust, metric); one full
-  garbage collection took 772 ms after about 100,000 inputs (gc callbacks in the scorer), a stall every
-  partition sees. Reaching 200 ms at 500 obs/s needs the acute league's write cut to a few tens of ms
+  (0.24 ms a trust, of which numpy's Mersenne Twister draws are about 0.1 ms) and explanations for almost
+  all of them. Measured in process after 200 acute drift inputs: the snapshot 57 ms (likely ranges most of
+  it) and the changed explanations 37 ms (their unchanged metric lines reused); every explanation from
+  scratch is 1.2-1.5 ms a trust. The snapshot is built in one piece, so every partition waits for it, and
+  its own partition's batches wait for the whole write. The acute inputs' own p99 (the scorer's histogram)
+  is therefore 1-2.5 s even when the probe's is a few hundred ms.
+- Tried on 2026-11-30, in alternating 30 s runs at 500 obs/s on a fresh scorer (drift probe, p50 / p99 ms):
+  the league build in a thread beside the event loop, 101-140 / 453-537 against 119-128 / 441-449 on the
+  loop, with the acute inputs' p50 2-3 times worse (the GIL: Python work in a thread competes for the same
+  core, so taking the read model off the event loop means another process); the pacer's share at 0.15
+  instead of 0.33, 102-164 / 810-959 against 173-218 / 578-590; CPython's default collector thresholds
+  (700, 10, 10) instead of the worker's (20,000, 20, 20), 499-625 / 1,704-1,733 against 137-221 / 599-643,
+  with three full collections of 200-250 ms in each 30 s (`nof_scoring_gc_pause_seconds`). None of these is
+  in the scorer. With the worker's thresholds a 30 s run sees 15-18 young collections of up to 50 ms (25 ms
+  on average) and at most one of the middle generation (120-200 ms); after 87,000 inputs one full
+  collection took 50-100 ms.
+- The latency phases follow the throughput runs. Until 2026-11-30 the drift run generated 240,000 inputs,
+  sent about 90,000 and left the workload at the last generated values, so the first round of the next
+  phase stepped every value by some 70 unsent rounds of random walk: it moved many ranks, left a backlog,
+  and made that phase's p99 1.3-2.8 s where a fresh scorer gave 0.4-0.6 s. The workload now rewinds to what
+  was sent. Reaching 200 ms at 500 obs/s needs the acute league's write cut to a few tens of ms
   (explanations built incrementally per metric line, or in compiled code), batches pipelined so that a
-  partition's next batch is applied while the last one's acknowledgements are awaited, and the read
-  model's work off the consumer's event loop; the runs also vary widely (p99 with the drift probe 1.3-2.8
-  s at 500 obs/s in three full runs on 2026-11-30, 0.5-1.1 s with a fresh scorer and no throughput run
-  before it)."""
+  partition's next batch is applied while the last one's acknowledgements are awaited, and the read model
+  built in another process."""
 
 
 if __name__ == "__main__":

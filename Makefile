@@ -65,10 +65,10 @@ bench: bench-engine bench-pipeline bench-publisher ## every benchmark; numbers g
 bench-engine: install ## methodology engine: incremental vs batch recompute
 	@$(PY) -m bench.engine
 
-bench-pipeline: install up ## HTTP -> Kafka -> scoring -> Redis throughput and latency
+bench-pipeline: install infra ## HTTP -> Kafka -> scoring -> Redis throughput and latency
 	@$(PY) -m bench.pipeline
 
-bench-publisher: install up ## SSE and webhook fan-out latency
+bench-publisher: install infra ## SSE and webhook fan-out latency
 	@$(PY) -m bench.publisher
 
 lock: ## regenerate requirements.lock from a clean resolve of pyproject.toml

@@ -130,8 +130,11 @@ class Pipeline:
 
     def cleanup(self) -> None:
         self.stop()
-        for key in self.redis.scan_iter(f"{self.namespace}:*", count=1000):
-            self.redis.delete(key)
+        # The read model's keys, and ingest's ledger, whose keys carry a hash tag ({namespace:ingest}:...).
+        for pattern in (f"{self.namespace}:*", f"{{{self.namespace}:*"):
+            keys = list(self.redis.scan_iter(pattern, count=1000))
+            for i in range(0, len(keys), 1000):
+                self.redis.unlink(*keys[i:i + 1000])
         try:
             admin = KafkaAdminClient(bootstrap_servers=[self.bootstrap], request_timeout_ms=10_000)
             try:

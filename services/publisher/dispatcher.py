@@ -62,6 +62,9 @@ class Dispatcher:
         self.owner = f"publisher-{uuid.uuid4().hex[:12]}"
         self.workers: dict[str, asyncio.Task[None]] = {}
         self.dirty: dict[str, tuple[str, int]] = {}  # subscription -> (cursor, lease token)
+        #: subscriptions whose stored status this instance knows has no failure streak (it holds their lease,
+        #: and only the lease holder records failures), so a success need not read the status again
+        self.not_failing: set[str] = set()
         self._syncs = 0
 
     async def run(self, flush_seconds: float = 0.1) -> None:
@@ -144,6 +147,7 @@ class Dispatcher:
         delivering.result()
 
     async def deliver_from_cursor(self, sub: Subscription, token: int) -> None:
+        self.not_failing.discard(sub.id)  # a new lease: another instance may have recorded failures meanwhile
         cursor = await self.store.cursor(sub.id)
         replay_at = 0.0
         while True:
@@ -169,6 +173,8 @@ class Dispatcher:
 
     async def skip_trimmed(self, sub: Subscription, cursor: str, token: int) -> str:
         """When the log no longer holds what follows ``cursor``, record the gap and go on from the oldest entry."""
+        if self.hub.covers(cursor):  # what follows is in the hub's memory: nothing of it can be lost
+            return cursor
         first = await self.hub.log.first()
         if first is None or id_key(cursor) == (0, 0) or id_key(first) <= id_key(cursor):
             return cursor
@@ -236,12 +242,16 @@ class Dispatcher:
         return False
 
     async def note_success(self, sub_id: str) -> None:
+        if sub_id in self.not_failing:
+            return
         status = await self.store.status(sub_id)
         if status.failing_since is not None:
             await self.store.set_status(sub_id, status.model_copy(update={"failing_since": None}))
+        self.not_failing.add(sub_id)
 
     async def note_failure(self, sub_id: str, error: str) -> bool:
         """Record a failed attempt; True when the subscription has now failed long enough to be disabled."""
+        self.not_failing.discard(sub_id)
         status, now = await self.store.status(sub_id), self.clock()
         if status.failing_since is None:
             await self.store.set_status(sub_id, status.model_copy(update={"failing_since": now}))

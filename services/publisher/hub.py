@@ -99,11 +99,14 @@ class Hub:
     def forget(self, listener: Listener) -> None:
         self.listeners.discard(listener)
 
+    def covers(self, after: StreamId) -> bool:
+        """Whether every entry after ``after`` is in memory (so none of them can have been trimmed away)."""
+        return self.base is not None and id_key(after) >= self.base
+
     async def read_after(self, after: StreamId, count: int = 500) -> list[Row]:
         """Entries after ``after`` in log order: from memory when the ring covers them, else from the log."""
-        k = id_key(after)
-        if self.base is not None and k >= self.base:
-            start = bisect.bisect_right(self.keys, k)
+        if self.covers(after):
+            start = bisect.bisect_right(self.keys, id_key(after))
             return [self.ring[i] for i in range(start, min(start + count, len(self.ring)))]
         return await self.log.read_after(after, count)
 

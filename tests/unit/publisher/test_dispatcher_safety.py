@@ -147,3 +147,74 @@ async def test_a_success_resets_the_failing_clock():
     assert not await d.note_failure(sub.id, "HTTP 500")  # a new failing spell starts here
     now[0] = 1_400.0
     assert await d.note_failure(sub.id, "HTTP 500")
+
+
+class CountingStore(MemorySubscriptionStore):
+    """Counts status reads (one Redis round trip each in production)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.status_reads = 0
+
+    async def status(self, sub_id: str):  # noqa: ANN201
+        self.status_reads += 1
+        return await super().status(sub_id)
+
+
+async def test_successes_read_the_status_once_per_lease_and_after_a_failure_again():
+    store, log = CountingStore(), MemoryEventLog()
+    sub = Subscription(url="http://127.0.0.1:9/hook", secret=SECRET)
+    await store.create(sub, "0-0")
+    d = dispatcher(store, log, SlowHttp(0))
+    for _ in range(5):
+        await d.note_success(sub.id)
+    assert store.status_reads == 1  # the first success learns there is no failure streak
+    assert not await d.note_failure(sub.id, "HTTP 500")
+    reads = store.status_reads
+    await d.note_success(sub.id)  # ends the streak: read and cleared
+    assert store.status_reads == reads + 1 and (await store.status(sub.id)).failing_since is None
+    # Another instance may have held the lease meanwhile and recorded failures: a new lease reads again.
+    await store.set_status(sub.id, (await store.status(sub.id)).model_copy(update={"failing_since": 5.0}))
+    token = await store.acquire(sub.id, d.owner, 300)
+    delivering = asyncio.create_task(d.deliver_from_cursor(sub, token))
+    await asyncio.sleep(0.01)
+    delivering.cancel()
+    await asyncio.gather(delivering, return_exceptions=True)
+    await d.note_success(sub.id)
+    assert (await store.status(sub.id)).failing_since is None
+
+
+class CountingLog(MemoryEventLog):
+    """Counts reads of the oldest retained position (one Redis round trip each in production)."""
+
+    def __init__(self, **kw) -> None:  # noqa: ANN003
+        super().__init__(**kw)
+        self.first_reads = 0
+
+    async def first(self):  # noqa: ANN201
+        self.first_reads += 1
+        return await super().first()
+
+
+async def test_a_cursor_the_hubs_memory_covers_is_not_checked_against_the_log():
+    store, log = MemorySubscriptionStore(), CountingLog()
+    sub = Subscription(url="http://127.0.0.1:9/hook", secret=SECRET)
+    await store.create(sub, "0-0")
+    d = dispatcher(store, log, SlowHttp(0))
+    await appended(log, 3)
+    before = (await log.read_after("0-0"))[0][0]  # appended before the hub started reading
+    assert await d.skip_trimmed(sub, before, 1) == before and log.first_reads == 1  # not in memory: asked
+    reader = asyncio.create_task(d.hub.run())
+    try:
+        await d.hub.ready.wait()
+        await appended(log, 3, first_version=4)
+        for _ in range(100):
+            if len(d.hub.ring) == 3:
+                break
+            await asyncio.sleep(0.01)
+        after = d.hub.ring[0][0]
+        assert d.hub.covers(after) and not d.hub.covers(before)
+        assert await d.skip_trimmed(sub, after, 1) == after and log.first_reads == 1  # in memory: not asked
+    finally:
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)

@@ -55,13 +55,24 @@ def claim_of(record: Keyed) -> Claim:
                  e.observation_id if record.client_id else None)
 
 
+def retraction_claim(record: Keyed) -> Claim | None:
+    """An observation withdrawn by metric and period marks its series in the ledger: the value sent next, even
+    the one withdrawn, is then a change with an id of its own, not a re-send of the id the retraction spent."""
+    e = record.event
+    if isinstance(e, InputRetracted) and e.target == "observation" and e.metric_id and e.period:
+        return Claim(series(e.trust.code, e.metric_id, e.period), "retracted " + e.change_id)
+    return None
+
+
 def settle(records: list[Keyed], ledger: Ledger) -> list[Keyed]:
-    """Record observations in the idempotency ledger; an observation that changes its series back to an earlier
-    payload gets an id of that payload and the series' revision, so the scorer does not take it for a re-send.
-    Raises Conflict (409) naming each client id reused with another payload; then nothing is recorded."""
+    """Record observations (and retractions of observations) in the idempotency ledger; an observation that
+    changes its series back to an earlier payload gets an id of that payload and the series' revision, so the
+    scorer does not take it for a re-send. Raises Conflict (409) naming each client id reused with another
+    payload; then nothing is recorded."""
     observed = [i for i, r in enumerate(records) if isinstance(r.event, ObservationReceived)]
+    marks = [c for r in records if (c := retraction_claim(r)) is not None]
     try:
-        revisions = ledger.claim([claim_of(records[i]) for i in observed])
+        revisions = ledger.claim([claim_of(records[i]) for i in observed] + marks)[:len(observed)]
     except Conflicts as exc:
         raise Conflict("observation_id reused with a different payload: nothing was accepted; send a new id for "
                        "a new value", [FieldError("observation_id", "already accepted with a different payload",

@@ -211,7 +211,9 @@ async def put_intensive_support(code: str, body: IntensiveSupportIn, ctx: Ctx, c
              summary="Withdraw an input accepted in error (an observation, or a finance or intensive-support change)",
              description="An observation by `input_id` (its observation id) or by `metric_id` and `period`; a flag "
                          "change by `input_id` (its change id, as answered in `ids`). The tables, explanations and "
-                         "events follow with the retraction as the cause. A retracted observation id stays spent.")
+                         "events follow with the retraction as the cause. A retracted observation id stays spent: "
+                         "the same value sent again without an `observation_id` gets a new id after a retraction "
+                         "by `metric_id` and `period`; after one by `input_id` it needs an `observation_id`.")
 async def post_retraction(body: RetractionIn, ctx: Ctx, cid: Cid) -> Accepted:
     record = ctx.acceptor.retraction(body, cid)
     await ctx.publish([record])

@@ -47,6 +47,19 @@ async def test_a_value_set_back_to_an_earlier_one_gets_a_new_id(client, sink):
     assert [r.event.value for _, r in sink.records] == [71.5, 60.0, 71.5, 71.5]
 
 
+async def test_a_value_withdrawn_by_metric_and_period_and_sent_again_gets_a_new_id(client, sink):
+    first = ids(await send(client, value=71.5))
+    response = await client.post("/v1/retractions", json={"trust_code": "R0A", "metric_id": "OF0013",
+                                                          "period": "2025-12", "reason": "sent in error"})
+    assert response.status_code == 202, response.text
+    again = ids(await send(client, value=71.5))
+    assert again != first  # the retraction spent the first id: the scorer would drop it as a re-send
+    assert ids(await send(client, value=71.5)) == again  # a re-send of it is still a re-send
+    assert ids(await client.post("/v1/retractions", json={"trust_code": "R0A", "metric_id": "OF0013",
+                                                          "period": "2025-11"})) != []  # another series
+    assert ids(await send(client, value=71.5)) == again
+
+
 async def test_the_ledger_down_is_503_and_nothing_is_published(client, sink, ledger):
     ledger.down = True
     response = await send(client, value=71.5)

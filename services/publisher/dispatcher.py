@@ -101,6 +101,7 @@ class Dispatcher:
             metrics.dead_letter_size.set(sum([await self.store.failed_count(i) for i in subs]))
         for sub_id in set(self.workers) - set(subs):
             self.workers.pop(sub_id).cancel()
+            self.not_failing.discard(sub_id)
         for sub_id, sub in subs.items():
             if sub_id not in self.workers or self.workers[sub_id].done():
                 if (await self.store.status(sub_id)).state == "disabled":

@@ -218,3 +218,16 @@ async def test_a_cursor_the_hubs_memory_covers_is_not_checked_against_the_log():
     finally:
         reader.cancel()
         await asyncio.gather(reader, return_exceptions=True)
+
+
+async def test_a_deleted_subscription_is_forgotten_with_its_worker():
+    store, log = MemorySubscriptionStore(), MemoryEventLog()
+    sub = Subscription(url="http://127.0.0.1:9/hook", secret=SECRET)
+    await store.create(sub, "0-0")
+    d = dispatcher(store, log, SlowHttp(0))
+    await d.sync()
+    await d.note_success(sub.id)
+    assert sub.id in d.workers and sub.id in d.not_failing
+    await store.delete(sub.id)
+    await d.sync()
+    assert sub.id not in d.workers and sub.id not in d.not_failing

@@ -5,10 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.events import ObservationReceived, TrustRef
-from shared.methodology import get_methodology, load_trust_register
-
-M = get_methodology()
-REGISTER = load_trust_register()
+from tests.support.streams import M, REGISTER
 
 
 def ref(code: str) -> TrustRef:

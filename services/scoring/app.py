@@ -41,7 +41,7 @@ from shared.topics import CHANGES, INPUT_PARTITIONS, OBSERVATIONS, SCORER_STATE_
 log = logging.getLogger(__name__)
 
 INPUT_TOPICS = (OBSERVATIONS.name, TRUST_STATUS.name)
-#: The largest record the scorer writes: a commit record (events of a batch, gzip on the wire).
+#: The largest record the scorer writes: a commit record (the events of a batch).
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 
 
@@ -94,7 +94,7 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
         topic_disable_leader=True,
         topic_partitions=INPUT_PARTITIONS,
         producer_acks=-1,
-        producer_compression_type="gzip",
+        producer_compression_type=None if settings.producer_compression == "none" else settings.producer_compression,
         producer_linger_ms=2,
         producer_max_request_size=MAX_RECORD_BYTES,
         consumer_max_fetch_size=MAX_RECORD_BYTES,

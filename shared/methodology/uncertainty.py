@@ -33,11 +33,12 @@ METHOD = (
 def average_range(version: str, resamples: int, level: Decimal, trust_code: str,
                   scores: tuple[tuple[str, Fraction], ...]) -> tuple[int, int]:
     """The bootstrap interval of the 2-dp average, in hundredths (cached by score vector)."""
-    draws = sorted(_resampled_averages(_seed(version, trust_code, scores), scores, resamples))
+    draws = _resampled_averages(_seed(version, trust_code, scores), scores, resamples)
     alpha = (1 - Fraction(level)) / 2
     low = math.floor(alpha * resamples)
     high = max(math.ceil((1 - alpha) * resamples) - 1, low)
-    return draws[low], draws[high]
+    ends = np.partition(draws, (low, high))  # the two order statistics, without sorting every draw
+    return int(ends[low]), int(ends[high])
 
 
 def _seed(version: str, trust_code: str, scores: tuple[tuple[str, Fraction], ...]) -> int:
@@ -54,7 +55,7 @@ def _generator() -> np.random.RandomState:
     return generator
 
 
-def _resampled_averages(seed: int, scores: tuple[tuple[str, Fraction], ...], resamples: int) -> list[int]:
+def _resampled_averages(seed: int, scores: tuple[tuple[str, Fraction], ...], resamples: int) -> np.ndarray:
     """``resamples`` bootstrap means of the scores, each rounded half up to hundredths, exactly.
 
     The draws are those of ``random.Random(seed).choices(scores, k=len(scores))`` repeated
@@ -70,7 +71,7 @@ def _resampled_averages(seed: int, scores: tuple[tuple[str, Fraction], ...], res
     picks = np.floor(generator.random_sample((resamples, k)) * k).astype(np.intp)
     values = np.array([float(s) for _, s in scores])
     scaled = values[picks].sum(axis=1) * (100.0 / k) + 0.5  # 100 x mean + 1/2: floor gives half-up hundredths
-    out = np.floor(scaled).astype(np.int64).tolist()
+    out = np.floor(scaled).astype(np.int64)
     near = np.flatnonzero(np.abs(scaled - np.rint(scaled)) < 1e-6)
     if near.size:
         common = math.lcm(*(s.denominator for _, s in scores))

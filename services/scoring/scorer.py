@@ -222,7 +222,7 @@ class PartitionScorer:
                     old[name] = json_safe(c.old)
             if any(c.kind == "segment" for c in trust_changes):
                 # Likely ranges from the score vectors themselves, so a change recomputed after a
-                # restart carries the same ranges (the bootstrap is seeded by the vector).
+                # restart carries the same ranges (the bootstrap depends on nothing else).
                 new_scores = self.engine.metric_scores(code)
                 old_scores = dict(new_scores)
                 for c in reversed(trust_changes):

@@ -24,8 +24,10 @@ METHOD = (
     "ceil((1-a)*B)-1 with a = (1-level)/2). Its rank range re-segments each end (cap and "
     "segment 5 included) and ranks it against the other trusts held at their published places; "
     "rank is monotone in the average, so the ends of the average range give the ends of the "
-    "rank range. The generator is seeded from the version, trust code and score vector, so "
-    "every path and every run gives the same answer."
+    "rank range. The generator is seeded from the version, the trust code and the metrics it has "
+    "scores for (not the scores), so every path and every run gives the same answer, and a trust "
+    "keeps the same resamples while its scores move: its range moves with its scores, not with "
+    "a new draw."
 )
 
 
@@ -33,7 +35,7 @@ METHOD = (
 def average_range(version: str, resamples: int, level: Decimal, trust_code: str,
                   scores: tuple[tuple[str, Fraction], ...]) -> tuple[int, int]:
     """The bootstrap interval of the 2-dp average, in hundredths (cached by score vector)."""
-    draws = _resampled_averages(_seed(version, trust_code, scores), scores, resamples)
+    draws = _resampled_averages(_draw_counts(version, trust_code, tuple(mid for mid, _ in scores), resamples), scores)
     alpha = (1 - Fraction(level)) / 2
     low = math.floor(alpha * resamples)
     high = max(math.ceil((1 - alpha) * resamples) - 1, low)
@@ -41,8 +43,8 @@ def average_range(version: str, resamples: int, level: Decimal, trust_code: str,
     return int(ends[low]), int(ends[high])
 
 
-def _seed(version: str, trust_code: str, scores: tuple[tuple[str, Fraction], ...]) -> int:
-    text = "|".join([version, trust_code] + [f"{mid}={s}" for mid, s in scores])
+def _seed(version: str, trust_code: str, metric_ids: tuple[str, ...]) -> int:
+    text = "|".join([version, trust_code, *metric_ids])
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
@@ -55,29 +57,44 @@ def _generator() -> np.random.RandomState:
     return generator
 
 
-def _resampled_averages(seed: int, scores: tuple[tuple[str, Fraction], ...], resamples: int) -> np.ndarray:
-    """``resamples`` bootstrap means of the scores, each rounded half up to hundredths, exactly.
+@lru_cache(maxsize=512)
+def _draw_counts(version: str, trust_code: str, metric_ids: tuple[str, ...], resamples: int) -> np.ndarray:
+    """How often each resample draws each of the trust's scores: ``resamples`` rows of ``len(metric_ids)``.
 
-    The draws are those of ``random.Random(seed).choices(scores, k=len(scores))`` repeated
-    ``resamples`` times: numpy's legacy generator is the same Mersenne Twister, seeded the same way
-    (init_by_array over the seed's 32-bit words) and turning words into floats the same way, so the
-    indices are identical and only the arithmetic is vectorised. Means are summed in floats; any mean
-    within a hair of a rounding tie is summed again in exact integers, so the result is exact.
+    The draws are those of ``random.Random(seed).choices(range(k), k=k)`` repeated ``resamples``
+    times: numpy's legacy generator is the same Mersenne Twister, seeded the same way (init_by_array
+    over the seed's 32-bit words) and turning words into floats the same way. They depend on which
+    metrics the trust has scores for, not on the scores, so they are drawn once and kept (read-only);
+    a resample's mean is then one row of a matrix product.
     """
-    k = len(scores)
+    k = len(metric_ids)
+    seed = _seed(version, trust_code, metric_ids)
     words = [(seed >> shift) & 0xFFFFFFFF for shift in range(0, max(seed.bit_length(), 1), 32)]
     generator = _generator()
     generator.seed(np.array(words, dtype=np.uint32))  # reseeding is ~10x cheaper than a new RandomState
     picks = np.floor(generator.random_sample((resamples, k)) * k).astype(np.intp)
+    counts = np.zeros((resamples, k))
+    np.add.at(counts, (np.arange(resamples).repeat(k), picks.ravel()), 1)
+    counts.setflags(write=False)
+    return counts
+
+
+def _resampled_averages(counts: np.ndarray, scores: tuple[tuple[str, Fraction], ...]) -> np.ndarray:
+    """The bootstrap means of the scores drawn ``counts`` times, each rounded half up to hundredths, exactly.
+
+    Means are summed in floats; any mean within a hair of a rounding tie is summed again in exact
+    integers, so the result is exact.
+    """
+    k = len(scores)
     values = np.array([float(s) for _, s in scores])
-    scaled = values[picks].sum(axis=1) * (100.0 / k) + 0.5  # 100 x mean + 1/2: floor gives half-up hundredths
+    scaled = (counts @ values) * (100.0 / k) + 0.5  # 100 x mean + 1/2: floor gives half-up hundredths
     out = np.floor(scaled).astype(np.int64)
     near = np.flatnonzero(np.abs(scaled - np.rint(scaled)) < 1e-6)
     if near.size:
         common = math.lcm(*(s.denominator for _, s in scores))
-        units = [int(s * common) for _, s in scores]  # exact: scores over a common denominator
+        units = [s.numerator * (common // s.denominator) for _, s in scores]  # exact: over a common denominator
         for row in near.tolist():
-            out[row] = ratio_hundredths(sum(units[i] for i in picks[row].tolist()), common * k)
+            out[row] = ratio_hundredths(sum(int(n) * u for n, u in zip(counts[row].tolist(), units) if n), common * k)
     return out
 
 

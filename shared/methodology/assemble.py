@@ -10,7 +10,7 @@ from .catalogue import DOMAINS
 from .inputs import TrustInfo
 from .ranking import entry_order
 from .results import LeagueResult, TrustResult
-from .rounding import hundredths_decimal, two_dp
+from .rounding import hundredths_decimal, mean_hundredths, two_dp
 from .segments import Cuts, SegmentState, distance_to_next, in_deficit
 from .uncertainty import likely_ranges
 from .versions import Methodology
@@ -42,7 +42,7 @@ def domain_scores(m: Methodology, scores: dict[str, Fraction]) -> dict:
     by_domain: dict[str, list[Fraction]] = {}
     for metric_id, score in scores.items():
         by_domain.setdefault(m.metrics[metric_id].domain, []).append(score)
-    return {d: two_dp(sum(v) / len(v)) for d in DOMAINS if (v := by_domain.get(d))}
+    return {d: hundredths_decimal(mean_hundredths(v)) for d in DOMAINS if (v := by_domain.get(d))}
 
 
 def trust_result(m: Methodology, core: TrustCore, cuts: Cuts | None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Mapping
 
-from .rounding import half_up_hundredths
+from .rounding import exact_mean, half_up_hundredths
 from .versions import PER_METRIC, Methodology
 
 
@@ -15,12 +15,11 @@ def exact_average(m: Methodology, scores: Mapping[str, Fraction]) -> Fraction | 
     if not scores:
         return None
     if m.weighting == PER_METRIC:
-        return sum(scores.values(), Fraction(0)) / len(scores)
+        return exact_mean(list(scores.values()))
     by_domain: dict[str, list[Fraction]] = {}
     for metric_id, score in scores.items():
         by_domain.setdefault(m.metrics[metric_id].domain, []).append(score)
-    means = [sum(v, Fraction(0)) / len(v) for v in by_domain.values()]
-    return sum(means, Fraction(0)) / len(means)
+    return exact_mean([exact_mean(v) for v in by_domain.values()])
 
 
 def average_hundredths(m: Methodology, scores: Mapping[str, Fraction]) -> int | None:

@@ -1,7 +1,9 @@
-"""Exact 2-dp half-up rounding of averages (METHODOLOGY §3: never binary floats)."""
+"""Exact means and their 2-dp half-up rounding (METHODOLOGY §3: never binary floats)."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 
@@ -17,6 +19,24 @@ def half_up_hundredths(value: Fraction) -> int:
 def ratio_hundredths(numerator: int, denominator: int) -> int:
     """``numerator / denominator`` (both positive) rounded half up to hundredths (§3)."""
     return (200 * numerator + denominator) // (2 * denominator)
+
+
+def exact_mean(values: Sequence[Fraction]) -> Fraction:
+    """``sum(values) / len(values)``, summed over one common denominator (no fraction normalised per
+    addition; ``values`` not empty)."""
+    return Fraction(*_mean_ratio(values))
+
+
+def mean_hundredths(values: Sequence[Fraction]) -> int:
+    """``half_up_hundredths(exact_mean(values))`` in integers only."""
+    total, denominator = _mean_ratio(values)
+    magnitude = (200 * abs(total) + denominator) // (2 * denominator)
+    return magnitude if total >= 0 else -magnitude
+
+
+def _mean_ratio(values: Sequence[Fraction]) -> tuple[int, int]:
+    common = math.lcm(*(v.denominator for v in values))
+    return sum(v.numerator * (common // v.denominator) for v in values), common * len(values)
 
 
 def hundredths_decimal(hundredths: int | None) -> Decimal | None:

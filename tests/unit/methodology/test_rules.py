@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from decimal import Decimal
 from fractions import Fraction as F
 
@@ -12,7 +13,7 @@ from shared.methodology import (
     get_methodology, score_batch,
 )
 from shared.methodology.ranking import competition_ranks
-from shared.methodology.rounding import half_up_hundredths, two_dp
+from shared.methodology.rounding import exact_mean, half_up_hundredths, mean_hundredths, two_dp
 from shared.methodology.scoring import position_score, score_group
 from shared.methodology.segments import (
     distance_to_next, league_cuts, quartile_cuts, raw_segment, segment_state,
@@ -29,6 +30,17 @@ FIXED = league_cuts(M, [])
 def test_half_up_on_exact_values(value, hundredths):
     assert half_up_hundredths(value) == hundredths
     assert two_dp(value) == Decimal(hundredths).scaleb(-2)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_means_are_exact_and_round_half_up(seed):
+    rnd = random.Random(seed)
+    for _ in range(200):
+        values = [F(rnd.randint(-400, 400), rnd.choice((1, 2, 3, 4, 6, 7, 8, 40, 1000, 129)))
+                  for _ in range(rnd.randint(1, 9))]
+        assert exact_mean(values) == sum(values) / len(values)
+        assert mean_hundredths(values) == half_up_hundredths(sum(values) / len(values))
+    assert mean_hundredths([F(2675, 1000)]) == 268 and mean_hundredths([F(1, 1), F(-1, 100)]) == 50
 
 
 @pytest.mark.parametrize("avg, segment", [(100, 1), (210, 1), (211, 2), (235, 2), (236, 3),

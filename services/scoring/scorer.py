@@ -206,11 +206,17 @@ class PartitionScorer:
         # When ingest accepted the cause: recomputing the same change after a restart gives the same
         # event, byte for byte, not just the same id.
         now = event.accepted_at
+        stamp = now.isoformat()
         by_trust: dict[str, list[Change]] = defaultdict(list)
         for change in changes:
             by_trust[change.trust_code].append(change)
         events = []
         for code, trust_changes in sorted(by_trust.items()):
+            self.updated_at[code] = stamp
+            out.dirty[league].add(code)
+            types = sorted({EVENT_OF_KIND[c.kind] for c in trust_changes if c.kind in EVENT_OF_KIND})
+            if not types:  # only metric scores moved (a peer's value shifted this trust's): no event
+                continue
             new = published(self.engine.standing(code))
             old = dict(new)
             for c in reversed(trust_changes):  # undo in reverse: the first change's old value wins
@@ -234,7 +240,6 @@ class PartitionScorer:
                 old["average_range"] = self._average_range(code, old_scores)
                 new["average_range"] = self._average_range(code, new_scores)
             cause = self._cause(trust_changes[0], code, event)
-            types = sorted({EVENT_OF_KIND[c.kind] for c in trust_changes if c.kind in EVENT_OF_KIND})
             for event_type in types:
                 fields = EVENT_FIELDS[event_type]
                 before, after = {f: old.get(f) for f in fields}, {f: new.get(f) for f in fields}
@@ -251,9 +256,7 @@ class PartitionScorer:
                 ))
                 if event_type in ("segment.changed", "rank.changed"):
                     out.history.append((code, {"type": event_type, "league_version": version, "old": before,
-                                               "new": after, "at": now.isoformat(), "cause": cause.model_dump()}))
-            self.updated_at[code] = now.isoformat()
-            out.dirty[league].add(code)
+                                               "new": after, "at": stamp, "cause": cause.model_dump()}))
         if events:
             self.versions[league] = version
             out.events.extend(events)

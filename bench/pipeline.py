@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import json
 import multiprocessing
 import os
@@ -330,9 +331,11 @@ def scorer_costs(samples: int = 2_000) -> dict:
         for league in scorer.leagues():
             codes = sorted(c for c, r in scorer.trusts.items() if work.register[c].league == league)
             scorer.engine._cache.pop(league, None)  # as after an input: the league's results are rebuilt
+            gc.collect()  # each step timed alone, not with a collection of the garbage left before it
             started = time.process_time()
             scorer.snapshot(league)
             snap = time.process_time() - started
+            gc.collect()
             started = time.process_time()
             scorer.explanations(codes)  # one pass per league, as the scorer's Redis flush does
             explain = (time.process_time() - started) / len(codes)
@@ -867,27 +870,29 @@ NOTES = """\
 - CPU seconds are read from /proc for each process (Kafka and Redis are the shared ones, so
   other work on them would be included).
 - Where the scorer's CPU goes (drift, throughput run; a py-spy sample of the scoring process, shares of
-  its CPU, measured 2026-11-30 on this machine at about 0.58 ms of scorer CPU per input): the methodology
-  engine's own apply 13% (about 0.08 ms); building the change events from the engine's changes 15%;
-  the rest of applying an input (state records, ids, metrics) 12%; the commit record and its sends 5%;
-  decoding the input records 2%; aiokafka's producer 15% (gzip at level 9, in process, 11% of it: an
-  uncompressed producer measured within this machine's noise); the Redis read model 19% (snapshot with likely ranges 6%,
-  explanations 6%, JSON and the write 8%); faust, asyncio and the Redis client the rest.
-- The floor on these 2 cores. Outside the scorer each drift input costs about 0.23 ms of CPU (ingest
-  0.10-0.13, Kafka 0.06-0.07, Redis 0.02, this client 0.03-0.05), 1.15 cores at 5,000 obs/s, which leaves
-  the scorer 0.85 of a core: 0.17 ms per input. The engine's apply alone is 0.08-0.13 ms, and the
-  0.89 change events per input, their Kafka records and a read model that keeps likely ranges and
-  explanations current add at least as much again, so 5,000 obs/s end to end is out of reach for one
-  Python scorer process beside the rest of the stack on this machine; a single scorer core tops out near
-  1 / (0.5 to 0.6 ms) = 1,700 to 2,000 obs/s today, which is what the runs reach. The ways on, largest first: (1) more
-  scorer processes (one per league's partition: the acute league is 80% of the inputs, so this alone
-  gains little); (2) a compiled core for the engine's exact arithmetic and the event building;
-  (3) cheaper likely ranges (the bootstrap is 0.3 ms per changed trust).
-- Latency. At 500 obs/s in requests of 10 the scorer's event loop is saturated: a py-spy sample of its
-  main thread over 20 s of that load (flipping probe, measured 2026-11-30) found it waiting for I/O 1% of
-  the time; the batches took 43% (applying inputs 33%, the engine's own apply 12% of it), the Redis read
-  model 28% (the engine's league results with likely ranges 13%, explanations 13%), aiokafka's producer 15%
-  (gzip 6.5%) and the Redis client 7.5%. Small requests cost the scorer about three times the CPU per input
+  its main thread's CPU, measured 2026-11-30 on this machine at about 0.48 ms of scorer CPU per input):
+  the methodology engine's own apply 18% (about 0.085 ms); building the change events from the engine's
+  changes 17%; the rest of applying an input in the scorer (state records, ids) 10%; the worker's handling
+  around it (decoding the records 3%, encoding the events 3.5%, timing and metrics, dead-letter checks)
+  16%; the commit record and its sends 5%; aiokafka's producer 4% (the scorer's records go uncompressed
+  by default: gzip at level 9 had been 11% of the scorer on its own); the Redis read model 15.5%
+  (snapshot with likely ranges 5%, explanations 10%) and the Redis client 9%; faust and asyncio the rest.
+- The floor on these 2 cores. Outside the scorer each drift input costs about 0.22 ms of CPU (ingest
+  0.12-0.13, Kafka 0.05-0.06, Redis 0.02, this client 0.02-0.03), 1.1 cores at 5,000 obs/s, which leaves
+  the scorer 0.9 of a core: 0.18 ms per input. The engine's apply alone is 0.085 ms, and the 0.88 change
+  events per input, their Kafka records and a read model that keeps likely ranges and explanations
+  current cost about as much again and more, so 5,000 obs/s end to end is out of reach for one Python
+  scorer process beside the rest of the stack on this machine; a single scorer core tops out near
+  1 / (0.46 to 0.51 ms) = 2,000-2,200 obs/s today, and the runs reach 1,650-2,050. The ways on, largest
+  first: (1) more scorer processes (one per league's partition: the acute league is 80% of the inputs,
+  so this alone gains little); (2) a compiled core for the engine's exact arithmetic (Python's
+  `Fraction` is most of the engine's and the explanations' time) and for the event building; (3) the
+  read model in its own process.
+- Latency. At 500 obs/s in requests of 10 the scorer's event loop is busy about 70% of the time: a py-spy
+  sample of its main thread over 30 s of that load (drift probe, measured 2026-11-30) found the Redis read
+  model 37% of its CPU (the engine's league results with likely ranges 16%, of which the ranges 8%;
+  explanations 17%), the batches 31% (applying inputs 27%, the engine's own apply 9% of it), aiokafka's
+  producer 7% and the Redis client 7%. Small requests cost the scorer about three times the CPU per input
   of the throughput run (a batch, a commit record and a league write per few inputs), and the whole machine
   is busy: scorer, ingest, Kafka, Redis and this client add up to 1.6-1.8 of the 2 cores over the run.
   The flipping probe adds about 15 change events a probe (2.3 per input over the run instead of 0.9), which
@@ -908,12 +913,15 @@ NOTES = """\
   large); neither is in the scorer.
 - The acute league (129 trusts, 80% of the inputs) is written whole about twice a second under load:
   at 400 inputs/s nearly every trust's scores move between two writes, so a write computes likely ranges
-  (0.24 ms a trust, of which numpy's Mersenne Twister draws are about 0.1 ms) and explanations for almost
-  all of them. Measured in process after 200 acute drift inputs: the snapshot 57 ms (likely ranges most of
-  it) and the changed explanations 37 ms (their unchanged metric lines reused); every explanation from
-  scratch is 1.2-1.5 ms a trust. The snapshot is built in one piece, so every partition waits for it, and
-  its own partition's batches wait for the whole write. The acute inputs' own p99 (the scorer's histogram)
-  is therefore 1-2.5 s even when the probe's is a few hundred ms.
+  and explanations for almost all of them. A trust's bootstrap resamples are drawn once per set of
+  metrics and kept (they are seeded by the trust and its metrics, not its scores), so a range is one
+  matrix product over the kept draw counts; redrawing them for every new score vector had been about
+  half of each range's cost. Measured in process after 200 acute drift inputs: the snapshot 35-55 ms
+  (57-75 ms before the resamples were kept and means summed over one denominator; likely ranges about
+  half of it) and the changed explanations 37-45 ms (their unchanged metric lines reused); every
+  explanation from scratch is 1.2-1.5 ms a trust. The snapshot is built in one piece, so every partition
+  waits for it, and its own partition's batches wait for the whole write. The acute inputs' own p99 (the
+  scorer's histogram) is therefore about 1 s even when the probe's is under 400 ms.
 - Tried on 2026-11-30, in alternating 30 s runs at 500 obs/s on a fresh scorer (drift probe, p50 / p99 ms):
   the league build in a thread beside the event loop, 101-140 / 453-537 against 119-128 / 441-449 on the
   loop, with the acute inputs' p50 2-3 times worse (the GIL: Python work in a thread competes for the same
@@ -921,9 +929,13 @@ NOTES = """\
   instead of 0.33, 102-164 / 810-959 against 173-218 / 578-590; CPython's default collector thresholds
   (700, 10, 10) instead of the worker's (20,000, 20, 20), 499-625 / 1,704-1,733 against 137-221 / 599-643,
   with three full collections of 200-250 ms in each 30 s (`nof_scoring_gc_pause_seconds`). None of these is
-  in the scorer. With the worker's thresholds a 30 s run sees 15-18 young collections of up to 50 ms (25 ms
-  on average) and at most one of the middle generation (120-200 ms); after 87,000 inputs one full
-  collection took 50-100 ms.
+  in the scorer. With the worker's thresholds a 30 s run sees 15-20 young collections of up to 50 ms (25-30 ms
+  on average) and at most one of the middle generation (60-200 ms); after 87,000 inputs one full
+  collection took 50-100 ms. A young threshold of 5,000 (with the middle one at 80, so middle collections
+  stay as rare) gave 85 young collections of 8.5 ms on average, 0.73 s in all against 0.52 s, and p99 340
+  and 381 ms against 463 and 362 ms in alternating runs: within the noise, not kept. Sharing one JSON form
+  of a trust's result between the league snapshot and its explanation moved the cost from one to the other
+  (92-107 ms a write against 85-100 ms): not kept.
 - The latency phases follow the throughput runs. Until 2026-11-30 the drift run generated 240,000 inputs,
   sent about 90,000 and left the workload at the last generated values, so the first round of the next
   phase stepped every value by some 70 unsent rounds of random walk: it moved many ranks, left a backlog,

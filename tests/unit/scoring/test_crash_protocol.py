@@ -15,12 +15,11 @@ import pytest
 from services.scoring.recorder import Crash, MemoryBroker, ProcessRecorder
 from services.scoring.worker import Record, ScoringWorker
 from shared.events import FinanceStatusChanged, ObservationReceived, ObservationsReceived
-from shared.methodology import get_methodology, load_trust_register, score_batch
+from shared.methodology import score_batch
 from shared.methodology.inputs import FinanceStatus, Observation
 from tests.support.inputs import ref
+from tests.support.streams import M, REGISTER
 
-M = get_methodology()
-REGISTER = load_trust_register()
 CHANGELOG, CHANGES = "state-changelog", "changes"
 OBS, STATUS = "observations", "trust-status"
 PARTITIONS = 6

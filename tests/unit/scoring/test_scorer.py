@@ -5,12 +5,11 @@ from __future__ import annotations
 from services.scoring import state
 from services.scoring.scorer import PartitionScorer
 from shared.events import FinanceStatusChanged, ObservationReceived
-from shared.methodology import get_methodology, load_trust_register, score_batch
+from shared.methodology import score_batch
 from shared.methodology.inputs import Observation
 from tests.support.inputs import ref
+from tests.support.streams import M, REGISTER
 
-M = get_methodology()
-REGISTER = load_trust_register()
 AMBULANCE = sorted(c for c, t in REGISTER.items() if t.league == "ambulance")[:4]
 
 

@@ -25,7 +25,7 @@ from .rounding import hundredths_decimal, to_hundredths
 from .segments import in_deficit, segment_state
 from .standings import Standings
 from .store import FlagChanged, InputStore, ValueChanged
-from .uncertainty import rank_range
+from .uncertainty import end_keys, ranks_of_keys
 from .versions import ALL_LEAGUES_KEY, PER_METRIC, QUARTILE, RANK_LINEAR, Methodology
 
 
@@ -247,16 +247,17 @@ class IncrementalEngine:
             memo = self._results.get(code)
             if memo is None or memo[0] != signature:
                 result = trust_result(m, self._core(t), cuts, sorted_keys)
+                span = result.average_range
+                ends = span and end_keys(m, (to_hundredths(span[0]), to_hundredths(span[1])), cuts,
+                                         in_deficit(*finance), intensive)
+                self._results[code] = (signature, result, ends)
             else:
-                result = memo[1]
+                result, ends = memo[1], memo[2]
                 if result.rank_range is not None:
-                    ranks = rank_range(m, memo[2], cuts, in_deficit(*finance), intensive, t.key, sorted_keys)
+                    ranks = ranks_of_keys(ends, t.key, sorted_keys)
                     if ranks != result.rank_range:
                         result = replace(result, rank_range=ranks)
-            if memo is None or memo[1] is not result:
-                span = result.average_range
-                self._results[code] = (signature, result,
-                                       span and (to_hundredths(span[0]), to_hundredths(span[1])))
+                        self._results[code] = (signature, result, ends)
             entries.append(result)
         return league_of_entries(m, league, entries, cuts)
 

@@ -43,7 +43,7 @@ def league_cuts(m: Methodology, sorted_averages: Sequence[int]) -> Cuts | None:
 def raw_segment(avg_h: int, cuts: Cuts) -> int:
     """Segment 1 if avg <= first cut, 2 if <= second, 3 if <= third, else 4 (§4)."""
     for segment, cut in enumerate(cuts, start=1):
-        if avg_h <= cut:
+        if avg_h * cut.denominator <= cut.numerator:  # avg_h <= cut, in integers (denominators are positive)
             return segment
     return 4
 

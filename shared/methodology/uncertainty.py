@@ -98,13 +98,26 @@ def _resampled_averages(counts: np.ndarray, scores: tuple[tuple[str, Fraction], 
     return out
 
 
+def end_keys(m, average_h: tuple[int, int], cuts: Cuts, deficit: bool,
+             intensive: bool) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Where each end of an average range would stand on the league's ladder: (segment, average),
+    re-segmented with the cap and segment 5 (§6). Fixed while the trust's own state and the cuts are."""
+    low, high = average_h
+    return ((segment_state(m, low, cuts, deficit, intensive).segment, low),
+            (segment_state(m, high, cuts, deficit, intensive).segment, high))
+
+
+def rank_of_key(key: tuple[int, int], own_key: tuple[int, int], sorted_keys: Sequence[tuple]) -> int:
+    """The league rank a trust would hold at ``key``, the others at their places (§6)."""
+    better = bisect_left(sorted_keys, key)
+    return 1 + better - (1 if own_key < key else 0)  # do not count the trust itself
+
+
 def rank_at(avg_h: int, m, cuts: Cuts, deficit: bool, intensive: bool,
             own_key: tuple[int, int], sorted_keys: Sequence[tuple]) -> int:
     """The league rank the trust would hold with this 2-dp average, others unchanged (§6)."""
-    segment = segment_state(m, avg_h, cuts, deficit, intensive).segment
-    key = (segment, avg_h)
-    better = bisect_left(sorted_keys, key)
-    return 1 + better - (1 if own_key < key else 0)  # do not count the trust itself
+    key = (segment_state(m, avg_h, cuts, deficit, intensive).segment, avg_h)
+    return rank_of_key(key, own_key, sorted_keys)
 
 
 def likely_ranges(m, trust_code: str, scores: dict[str, Fraction], cuts: Cuts,
@@ -120,5 +133,11 @@ def likely_ranges(m, trust_code: str, scores: dict[str, Fraction], cuts: Cuts,
 def rank_range(m, average_h: tuple[int, int], cuts: Cuts, deficit: bool, intensive: bool,
                own_key: tuple[int, int], sorted_keys: Sequence[tuple]) -> tuple[int, int]:
     """The ranks the ends of an average range would hold, others at their places (§6)."""
-    ranks = [rank_at(end, m, cuts, deficit, intensive, own_key, sorted_keys) for end in average_h]
-    return min(ranks), max(ranks)
+    return ranks_of_keys(end_keys(m, average_h, cuts, deficit, intensive), own_key, sorted_keys)
+
+
+def ranks_of_keys(keys: tuple[tuple[int, int], tuple[int, int]], own_key: tuple[int, int],
+                  sorted_keys: Sequence[tuple]) -> tuple[int, int]:
+    """The rank range of a range's two ladder keys (``end_keys``), the others at their places."""
+    a, b = (rank_of_key(key, own_key, sorted_keys) for key in keys)
+    return (a, b) if a <= b else (b, a)

@@ -34,6 +34,11 @@ class FlushPacer:
     load writes are cheap and run on every tick (low latency); under heavy load each one waits
     ``cost x (1/share - 1)`` after the last, so it carries more inputs and costs less per input
     (throughput).
+
+    The cost is the time the write itself held the loop (``busy``), not how long it took from start to
+    end: a write yields between its steps, and what other tasks do meanwhile is not its cost. Counting
+    it would space writes further apart the busier the worker is, each write would then carry more
+    inputs and cost more, and latency would feed on itself.
     """
 
     def __init__(self, share: float) -> None:
@@ -45,8 +50,9 @@ class FlushPacer:
     def due(self, now: float) -> bool:
         return now >= self.not_before
 
-    def ran(self, started: float, finished: float) -> None:
-        self.not_before = finished + (finished - started) * self.rest
+    def ran(self, busy: float, finished: float) -> None:
+        """A write that held the loop for ``busy`` seconds in all ended at ``finished``."""
+        self.not_before = finished + busy * self.rest
 
 
 #: How long a league whose write failed (Redis down, say) waits before it is tried again.
@@ -146,15 +152,16 @@ class ReadModelWriter:
 
     async def _write_held(self, key: LeagueKey) -> int:
         async with self.hold(key[0]) if self.hold else contextlib.nullcontext():
-            started = time.monotonic()
-            written = await self._write_league(*key)
-            self._pacer(key).ran(started, time.monotonic())
+            written, busy = await self._write_league(*key)
+            self._pacer(key).ran(busy, time.monotonic())
             history = self.worker.history.pop(key[0], None)  # taken under the lock: only durable batches' moves
         if history:
             await self.cache.append_history(history)
         return written
 
-    async def _write_league(self, pk: str, league: str) -> int:
+    async def _write_league(self, pk: str, league: str) -> tuple[int, float]:
+        """Write one league; returns whether it wrote it (0 or 1) and how long it held the loop, in seconds
+        (its steps between yields, and its Redis write)."""
         w = self.worker
         everything = (pk, league) in w.full
         w.dirty.discard((pk, league))
@@ -163,8 +170,9 @@ class ReadModelWriter:
         waited = w.waiting.pop(league, [])
         scorer = w.scorers.get(pk)
         if scorer is None:
-            return 0
-        started = time.perf_counter()
+            return 0, 0.0
+        started = step = time.perf_counter()
+        busy = 0.0
         try:
             snapshot = scorer.snapshot(league)
             # Only trusts whose explanation may differ from the one last written are explained again:
@@ -175,17 +183,21 @@ class ReadModelWriter:
             for i in range(0, len(plan.codes), EXPLAIN_CHUNK):
                 explanations.update(scorer.changed_explanations(league, everything, plan.codes[i:i + EXPLAIN_CHUNK],
                                                                 plan.known))
+                busy += time.perf_counter() - step
                 await asyncio.sleep(0)
+                step = time.perf_counter()
             # force: a league whose metric scores moved without an event keeps its version but has a
             # new snapshot; the write still never lets a version go backwards.
             await self.cache.write_league(league, snapshot["version"], snapshot, explanations, force=True)
+            busy += time.perf_counter() - step  # encoding, and the Redis round trip (counted whole)
         except BaseException:
             w.full.add((pk, league))  # rewritten whole next time: what was not written is compared against nothing
             w.waiting[league][:0] = waited
             raise
         metrics.CACHE_WRITE_SECONDS.labels(league).observe(time.perf_counter() - started)
+        metrics.CACHE_WRITE_BUSY_SECONDS.labels(league).observe(busy)
         now = datetime.now(timezone.utc).timestamp()
         latency = metrics.PROCESSING_LATENCY.labels(league)
         for accepted in waited:
             latency.observe(max(0.0, now - accepted))
-        return 1
+        return 1, busy

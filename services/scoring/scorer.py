@@ -66,7 +66,10 @@ class Outcome:
     writes: list[tuple[str, bytes]] = field(default_factory=list)
     events: list[ChangeEvent] = field(default_factory=list)
     versions: dict[str, int] = field(default_factory=dict)
-    dirty: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    #: league -> (trust code, metric id) of the trusts with inputs of their own and the metric line each
+    #: input may move (None: any line of the trust: a registration, a flag, a retraction); a league whose
+    #: results moved only through peers is there with no trust
+    dirty: dict[str, set[tuple[str, str | None]]] = field(default_factory=lambda: defaultdict(set))
     history: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
@@ -158,7 +161,8 @@ class PartitionScorer:
             self._publish(league, league_changes, event, out)
         # The trust's own explanation shows the value and period it sent, even when nothing it
         # publishes moved (a revision that keeps its place).
-        out.dirty[trust_info(self.trusts[event.trust.code]).league].add(event.trust.code)
+        line = event.metric_id if isinstance(event, ObservationReceived) else None
+        out.dirty[trust_info(self.trusts[event.trust.code]).league].add((event.trust.code, line))
         out.writes.append((key, state.encode_input_state(self.inputs.get(key, ()), ids)))
         return out
 
@@ -197,7 +201,7 @@ class PartitionScorer:
         info = trust_info(ref)
         self.engine.add_trust(info)
         out.writes.append((state.trust_key(self.pk, ref.code), ref.to_bytes()))
-        out.dirty[info.league].add(ref.code)
+        out.dirty[info.league].add((ref.code, None))
 
     def _publish(self, league: str, changes: list[Change], event, out: Outcome) -> None:  # noqa: ANN001
         # The version counts published changes: an input that only moves metric scores (no event)
@@ -211,9 +215,9 @@ class PartitionScorer:
         for change in changes:
             by_trust[change.trust_code].append(change)
         events = []
+        out.dirty[league]  # noqa: B018 - the league is rewritten; its trusts are found from its results
         for code, trust_changes in sorted(by_trust.items()):
             self.updated_at[code] = stamp
-            out.dirty[league].add(code)
             types = sorted({EVENT_OF_KIND[c.kind] for c in trust_changes if c.kind in EVENT_OF_KIND})
             if not types:  # only metric scores moved (a peer's value shifted this trust's): no event
                 continue
@@ -310,11 +314,13 @@ class PartitionScorer:
         (in code order), and which of their metric lines are known to be unchanged.
 
         Every trust when ``everything``. Otherwise a trust is a candidate when it has inputs of its own
-        (``touched``), a new result (scores, average, segment, rank or rank range: the engine keeps the
+        (``touched``: (trust code, the metric line an input may move, or None for any)), a new result (scores, average, segment, rank or rank range: the engine keeps the
         result object while they stand) or a new rank reason (ties and the ladder around them), and
         every trust is one when a position shown in some metric line may have moved (that metric's part
-        of the engine's line stamp changed). A candidate without inputs of its own and with the same
-        metric scores keeps its last lines except those of the metrics whose stamp changed.
+        of the engine's line stamp changed). A candidate keeps its last line of every metric whose score
+        and stamp are unchanged and that none of its own inputs touched: a line shows the trust's own
+        reading and readings received (which only its own inputs change), its score, and its position
+        among its peers (which the stamp, with the score, stands for).
         """
         members = self.members(league)
         stamp = dict(self.engine.line_stamp(league))
@@ -328,16 +334,21 @@ class PartitionScorer:
             return ExplainPlan(members, {})
         entries = {r.trust_code: r for r in result.entries}
         reasons = rank_reasons(result.entries)
+        own: dict[str, set[str | None]] = defaultdict(set)
+        for code, metric_id in touched:
+            own[code].add(metric_id)
         codes, known = [], {}
         for code in members:
             last, r = self._explained.get(code), entries.get(code)
-            if last is None or r is None or code in touched:
+            lines = own.get(code, ())
+            if last is None or r is None or None in lines:
                 codes.append(code)
                 continue
-            if moved or last[0] is not r or last[6] != reasons.get(code):
+            if lines or moved or last[0] is not r or last[6] != reasons.get(code):
                 codes.append(code)
-                if last[0].metric_scores == r.metric_scores:
-                    known[code] = {line.metric_id: line for line in last[1] if line.metric_id not in moved}
+                was, now = last[0].metric_scores, r.metric_scores
+                known[code] = {line.metric_id: line for line in last[1] if line.metric_id not in moved
+                               and line.metric_id not in lines and was.get(line.metric_id) == now.get(line.metric_id)}
         return ExplainPlan(codes, known)
 
     def changed_explanations(self, league: str, everything: bool = False, codes: list[str] | None = None,

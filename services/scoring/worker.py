@@ -66,8 +66,9 @@ class ScoringWorker:
         self.owned: set[int] = set()
         self.dirty: set[tuple[str, str]] = set()  # (pk, league) changed since the last Redis write
         self.full: set[tuple[str, str]] = set()  # leagues to rewrite whole
-        #: (pk, league) -> trusts with inputs or changes of their own since the league was last written
-        self.touched: dict[tuple[str, str], set[str]] = defaultdict(set)
+        #: (pk, league) -> (trust code, metric line or None for any) of the inputs applied since the league was
+        #: last written (see Outcome.dirty)
+        self.touched: dict[tuple[str, str], set[tuple[str, str | None]]] = defaultdict(set)
         #: pk -> rank and segment moves for the trusts' histories, taken by the writer of one of its leagues
         #: while it holds the partition's lock (so only moves of durable batches reach Redis)
         self.history: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)

@@ -137,7 +137,7 @@ def test_a_revision_that_keeps_its_place_still_refreshes_the_trusts_explanation(
     revision = obs(a, "OF0084", 7.05, oid="revised")  # still the worst of three: no score moves
     out = scorer.apply(revision)
     assert out.events == []
-    assert out.dirty == {"ambulance": {a}}
+    assert out.dirty == {"ambulance": {(a, "OF0084")}}
     line = next(x for x in scorer.explanations({a})[a]["metrics"] if x["metric_id"] == "OF0084")
     assert line["value"] == "7.05"
 

@@ -58,15 +58,16 @@ class FlushPacer:
 #: How long a league whose write failed (Redis down, say) waits before it is tried again.
 RETRY_AFTER_FAILURE_S = 1.0
 
-#: Trusts explained between two yields to the event loop while a league is written.
-EXPLAIN_CHUNK = 24
+#: Trusts whose results are rebuilt, or that are explained, between two yields to the event loop while a
+#: league is written: no step of a write holds the loop for more than a few milliseconds.
+CHUNK = 24
 
 
 class ReadModelWriter:
     """Writes changed leagues, each one on its own task.
 
     ``hold(pk)`` is the lock of the partition key's input partition: it keeps batches from changing that
-    engine while its league is built. The build yields to the event loop every ``EXPLAIN_CHUNK`` trusts,
+    engine while its league is built. The build yields to the event loop every ``CHUNK`` trusts,
     so fetching, other partitions' batches, acknowledgements and health checks go on meanwhile.
     """
 
@@ -174,14 +175,18 @@ class ReadModelWriter:
         started = step = time.perf_counter()
         busy = 0.0
         try:
+            for _ in scorer.build(league, CHUNK):  # the league's results, a chunk of rebuilt trusts at a time
+                busy += time.perf_counter() - step
+                await asyncio.sleep(0)
+                step = time.perf_counter()
             snapshot = scorer.snapshot(league)
             # Only trusts whose explanation may differ from the one last written are explained again:
             # a peer's move can shift a trust's rank range, rank reason or a metric line's position, so
             # candidates are found from the engine's results and lines, not only from the trusts that sent.
             explanations: dict = {}
             plan = scorer.explanation_plan(league, everything, touched)
-            for i in range(0, len(plan.codes), EXPLAIN_CHUNK):
-                explanations.update(scorer.changed_explanations(league, everything, plan.codes[i:i + EXPLAIN_CHUNK],
+            for i in range(0, len(plan.codes), CHUNK):
+                explanations.update(scorer.changed_explanations(league, everything, plan.codes[i:i + CHUNK],
                                                                 plan.known))
                 busy += time.perf_counter() - step
                 await asyncio.sleep(0)

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from fractions import Fraction
-from typing import Any
+from typing import Any, Iterator
 
 from services.scoring import state
 from shared.events import (
@@ -283,6 +283,11 @@ class PartitionScorer:
     # -- read side -----------------------------------------------------------------------------
     def leagues(self) -> list[str]:
         return sorted({trust_info(r).league for r in self.trusts.values()})
+
+    def build(self, league: str, step: int) -> Iterator[int]:
+        """Build the league's results in steps of ``step`` rebuilt trusts (see IncrementalEngine.build_league):
+        ``snapshot`` and the explanations then read them; nothing may be applied until it is exhausted."""
+        return self.engine.build_league(league, step)
 
     def snapshot(self, league: str) -> dict[str, Any]:
         """The league table as the read model stores it (see shared/league_cache.py)."""

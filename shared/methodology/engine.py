@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from fractions import Fraction
-from typing import Iterable, Mapping
+from typing import Generator, Iterable, Iterator, Mapping
 
 from .assemble import TrustCore, league_of_entries, trust_result
 from .catalogue import BY_TRUST_TYPE, MetricDefinition
@@ -222,12 +222,22 @@ class IncrementalEngine:
             if league not in self._standings:
                 continue
             if league not in self._cache:
-                self._cache[league] = self._league_result(league)
+                for _ in self.build_league(league, step=0):
+                    pass
             leagues[league] = self._cache[league]
         return Results(m.version, leagues)
 
-    def _league_result(self, league: str) -> LeagueResult:
-        """One league's results, reusing each trust's result while its own state is unchanged.
+    def build_league(self, league: str, step: int = 24) -> Iterator[int]:
+        """Build one league's results for ``results`` (which then reads them from its cache), yielding
+        after every ``step`` trusts whose result had to be rebuilt (0: never), so that a caller can let
+        other work run meanwhile. The engine must not change until the iterator is exhausted."""
+        if league in self._cache or league not in self._standings:
+            return
+        self._cache[league] = yield from self._league_result(league, step)
+
+    def _league_result(self, league: str, step: int = 0) -> Generator[int, None, LeagueResult]:
+        """One league's results, reusing each trust's result while its own state is unchanged; yields
+        how many trusts it rebuilt after every ``step`` of them (see ``build_league``).
 
         A trust's result depends on its own scores, average, segment, ranks and flags, except for
         its rank range, which also depends on where every other trust stands: that part alone is
@@ -239,6 +249,7 @@ class IncrementalEngine:
         trusts = [self._trusts[c] for c in standings.members]
         sorted_keys = sorted(t.key for t in trusts if t.key is not None)
         entries = []
+        rebuilt = 0
         for t in trusts:
             code = t.info.code
             finance, intensive = self._store.deficit_of(code), self._store.intensive.get(code, False)
@@ -246,6 +257,9 @@ class IncrementalEngine:
                          finance, intensive, cuts)
             memo = self._results.get(code)
             if memo is None or memo[0] != signature:
+                rebuilt += 1
+                if step and rebuilt % step == 0:
+                    yield rebuilt
                 result = trust_result(m, self._core(t), cuts, sorted_keys)
                 span = result.average_range
                 ends = span and end_keys(m, (to_hundredths(span[0]), to_hundredths(span[1])), cuts,

@@ -66,3 +66,18 @@ def test_explain_and_to_dict_are_json_safe():
         engine.explain("NOPE")
     change = engine.apply(Observation("RRU", "OF0082", "2026-01", 9, "late-jan"))[0]
     json.dumps(change.to_dict())
+
+
+def test_a_league_built_in_steps_gives_the_results_built_at_once():
+    stepped, whole = IncrementalEngine(M, TRUSTS, INPUTS), IncrementalEngine(M, TRUSTS, INPUTS)
+    assert list(stepped.build_league("ambulance", step=1)) == [1, 2, 3]  # a yield per trust rebuilt
+    built = stepped.results().leagues["ambulance"]
+    assert built == whole.results().leagues["ambulance"]
+    assert list(stepped.build_league("ambulance", step=1)) == []  # built: cached until the next change
+    assert stepped.results().leagues["ambulance"] is built
+    move = Observation("RYF", "OF0082", "2025-12", 4, "ryf-better")
+    stepped.apply(move)
+    whole.apply(move)
+    steps = list(stepped.build_league("ambulance", step=1))
+    assert 1 <= len(steps) < 3  # only the trusts whose own state moved are rebuilt
+    assert stepped.results() == whole.results() == score_batch(M, TRUSTS, INPUTS + [move])

@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from services.scoring.batcher import Batcher
-from services.scoring.read_model import ReadModelWriter
+from services.scoring.read_model import CHUNK, ReadModelWriter
 from services.scoring.recorder import MemoryBroker, ProcessRecorder
 from services.scoring.worker import Record, ScoringWorker
 from shared.methodology import get_methodology
@@ -171,3 +171,29 @@ def test_a_revoked_partitions_unwritten_history_moves_are_dropped_and_a_kept_one
     assert dict(worker.history) == {"ambulance": [("AMB1", {"type": "rank.changed"})]}
     worker.history["ambulance"].append(("AMB2", {"type": "rank.changed"}))  # still a list per key
     assert len(worker.history["ambulance"]) == 2
+
+
+async def test_a_large_league_write_lets_other_tasks_run_while_its_results_are_built():
+    worker = owning_every_partition()
+    codes = inputs.members("acute")[:60]
+    pk = M.partition_key(inputs.ref(codes[0]).trust_type)
+    part = worker.partition_of(pk)
+    await worker.process([
+        Record("obs", part, n, pk.encode(),
+               inputs.observation(code, inputs.scored_metric(code), 10.0 + n, f"big-{n}").to_bytes())
+        for n, code in enumerate(codes)])
+    cache = GatedCache(gated="")
+    writer = ReadModelWriter(worker, cache)
+    turns = []  # how far the write had got each time another task ran
+
+    async def other_task() -> None:
+        while not cache.written:
+            turns.append(worker.scorers[pk].engine._cache.get("acute") is not None)
+            await asyncio.sleep(0)
+
+    other = asyncio.ensure_future(other_task())
+    await asyncio.gather(*writer.start_due(now=0.0))
+    await other
+    assert cache.written == [("acute", worker.scorers[pk].versions["acute"])]
+    # The other task ran between chunks of the results being rebuilt, not only between explanations.
+    assert turns.count(False) >= 60 // CHUNK

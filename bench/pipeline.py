@@ -919,9 +919,27 @@ NOTES = """\
   half of each range's cost. Measured in process after 200 acute drift inputs: the snapshot 35-55 ms
   (57-75 ms before the resamples were kept and means summed over one denominator; likely ranges about
   half of it) and the changed explanations 37-45 ms (their unchanged metric lines reused); every
-  explanation from scratch is 1.2-1.5 ms a trust. The snapshot is built in one piece, so every partition
-  waits for it, and its own partition's batches wait for the whole write. The acute inputs' own p99 (the
-  scorer's histogram) is therefore about 1 s even when the probe's is under 400 ms.
+  explanation from scratch is 1.2-1.5 ms a trust. The league's results are built in chunks of 24 rebuilt
+  trusts with a yield between them, as the explanations are, so other partitions' batches and writes run
+  between the steps of an acute write; its own partition's batches still wait for the whole write. The
+  acute inputs' own p99 (the scorer's histogram) is about 1 s even when the probe's is under 400 ms.
+- The acute write, timed step by step inside the scorer at 500 obs/s (drift probe, measured 2026-11-30,
+  mean of 55 writes): 142 inputs a write, one write every 350 ms or so; the results 46 ms, the plan 4 ms,
+  the explanations 45 ms (124 of the 129 trusts explained again: between two writes nearly every trust's
+  scores, ranges or rank reason move), the Redis write with its JSON 13 ms; 108 ms of the loop's time in
+  all. That is about 0.66 ms of read model per acute input, so at 400 acute inputs a second the acute read
+  model alone needs about a quarter of the event loop, close to the pacer's share (0.33): the writes space
+  out until each carries a whole league's changes. A larger share did not help: at 0.6 and 0.8 the acute
+  league was written 142 and 209 times in 30 s instead of 77-81, at 104 and 83 ms a write, and p99 was
+  318 and 491 ms against 278-340 ms (the other leagues wait behind the extra acute work), so the default
+  stays. Throughput did not depend on it (1,743 against 1,813 obs/s at 0.33 and 0.6).
+- Before a probe's input is applied at all, it has waited p50 92 ms and p99 about 0.8 s at 500 obs/s (53 ms
+  at 100 obs/s): ingest's publish (its 202 p50 is 15 ms), Kafka, the fetch and the 20 ms batch window, and
+  the event loop's other work. A 5 ms batch window was worse (p99 584 against 291 ms in back-to-back runs:
+  four times the batches, each with its commit record).
+- So p99 200 ms at 500 obs/s needs an acute write of tens of ms under load, which is about three times less
+  read-model CPU a trust than today's (0.3-0.4 ms a trust for its result and its explanation): a compiled
+  core for the exact arithmetic and the JSON of results, or the read model in a process of its own.
 - Tried on 2026-11-30, in alternating 30 s runs at 500 obs/s on a fresh scorer (drift probe, p50 / p99 ms):
   the league build in a thread beside the event loop, 101-140 / 453-537 against 119-128 / 441-449 on the
   loop, with the acute inputs' p50 2-3 times worse (the GIL: Python work in a thread competes for the same

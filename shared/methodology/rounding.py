@@ -10,14 +10,13 @@ from fractions import Fraction
 
 def half_up_hundredths(value: Fraction) -> int:
     """``value`` rounded half away from zero to a whole number of hundredths (§3)."""
-    scaled = value * 100
-    # floor(|x| + 1/2) with integers only, so 2.675 rounds to 2.68 exactly.
-    magnitude = (2 * abs(scaled.numerator) + scaled.denominator) // (2 * scaled.denominator)
-    return magnitude if scaled >= 0 else -magnitude
+    magnitude = ratio_hundredths(abs(value.numerator), value.denominator)
+    return magnitude if value.numerator >= 0 else -magnitude
 
 
 def ratio_hundredths(numerator: int, denominator: int) -> int:
-    """``numerator / denominator`` (both positive) rounded half up to hundredths (§3)."""
+    """``numerator / denominator`` (both positive) rounded half up to hundredths (§3): floor(100 n / d + 1/2)
+    with integers only, so 2.675 rounds to 2.68 exactly."""
     return (200 * numerator + denominator) // (2 * denominator)
 
 
@@ -30,7 +29,7 @@ def exact_mean(values: Sequence[Fraction]) -> Fraction:
 def mean_hundredths(values: Sequence[Fraction]) -> int:
     """``half_up_hundredths(exact_mean(values))`` in integers only."""
     total, denominator = _mean_ratio(values)
-    magnitude = (200 * abs(total) + denominator) // (2 * denominator)
+    magnitude = ratio_hundredths(abs(total), denominator)
     return magnitude if total >= 0 else -magnitude
 
 
@@ -51,8 +50,8 @@ def two_dp(value: Fraction | None) -> Decimal | None:
 
 def two_dp_text(value: Fraction) -> str:
     """``str(two_dp(value))`` without building Decimals: the form every JSON output uses."""
-    n, d = value.numerator, value.denominator
-    magnitude = (200 * abs(n) + d) // (2 * d)
+    n = value.numerator
+    magnitude = ratio_hundredths(abs(n), value.denominator)
     sign = "-" if n < 0 and magnitude else ""
     return f"{sign}{magnitude // 100}.{magnitude % 100:02d}"
 

@@ -13,7 +13,7 @@ from shared.methodology import (
     get_methodology, score_batch,
 )
 from shared.methodology.ranking import competition_ranks
-from shared.methodology.rounding import exact_mean, half_up_hundredths, mean_hundredths, two_dp
+from shared.methodology.rounding import exact_mean, half_up_hundredths, mean_hundredths, two_dp, two_dp_text
 from shared.methodology.scoring import position_score, score_group
 from shared.methodology.segments import (
     distance_to_next, league_cuts, quartile_cuts, raw_segment, segment_state,
@@ -41,6 +41,20 @@ def test_means_are_exact_and_round_half_up(seed):
         assert exact_mean(values) == sum(values) / len(values)
         assert mean_hundredths(values) == half_up_hundredths(sum(values) / len(values))
     assert mean_hundredths([F(2675, 1000)]) == 268 and mean_hundredths([F(1, 1), F(-1, 100)]) == 50
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_half_up_rounding_agrees_with_decimal_round_half_up(seed):
+    from decimal import ROUND_HALF_UP, localcontext
+
+    rnd = random.Random(seed)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        for _ in range(500):
+            value = F(rnd.randint(-100_000, 100_000), rnd.choice((1, 2, 3, 4, 8, 40, 200, 400, 1000, 7, 129)))
+            exact = (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            assert half_up_hundredths(value) == int(exact.scaleb(2))
+            assert two_dp_text(value) == str(two_dp(value)) == str(exact) if exact else two_dp_text(value) == "0.00"
 
 
 @pytest.mark.parametrize("avg, segment", [(100, 1), (210, 1), (211, 2), (235, 2), (236, 3),

@@ -215,7 +215,7 @@ class PartitionScorer:
         for change in changes:
             by_trust[change.trust_code].append(change)
         events = []
-        out.dirty[league]  # noqa: B018 - the league is rewritten; its trusts are found from its results
+        out.dirty.setdefault(league, set())  # rewritten; its trusts are found from its results, not named here
         for code, trust_changes in sorted(by_trust.items()):
             self.updated_at[code] = stamp
             types = sorted({EVENT_OF_KIND[c.kind] for c in trust_changes if c.kind in EVENT_OF_KIND})

@@ -227,7 +227,7 @@ class IncrementalEngine:
             leagues[league] = self._cache[league]
         return Results(m.version, leagues)
 
-    def build_league(self, league: str, step: int = 24) -> Iterator[int]:
+    def build_league(self, league: str, step: int) -> Iterator[int]:
         """Build one league's results for ``results`` (which then reads them from its cache), yielding
         after every ``step`` trusts whose result had to be rebuilt (0: never), so that a caller can let
         other work run meanwhile. The engine must not change until the iterator is exhausted."""
@@ -235,7 +235,7 @@ class IncrementalEngine:
             return
         self._cache[league] = yield from self._league_result(league, step)
 
-    def _league_result(self, league: str, step: int = 0) -> Generator[int, None, LeagueResult]:
+    def _league_result(self, league: str, step: int) -> Generator[int, None, LeagueResult]:
         """One league's results, reusing each trust's result while its own state is unchanged; yields
         how many trusts it rebuilt after every ``step`` of them (see ``build_league``).
 

@@ -113,13 +113,6 @@ def rank_of_key(key: tuple[int, int], own_key: tuple[int, int], sorted_keys: Seq
     return 1 + better - (1 if own_key < key else 0)  # do not count the trust itself
 
 
-def rank_at(avg_h: int, m, cuts: Cuts, deficit: bool, intensive: bool,
-            own_key: tuple[int, int], sorted_keys: Sequence[tuple]) -> int:
-    """The league rank the trust would hold with this 2-dp average, others unchanged (§6)."""
-    key = (segment_state(m, avg_h, cuts, deficit, intensive).segment, avg_h)
-    return rank_of_key(key, own_key, sorted_keys)
-
-
 def likely_ranges(m, trust_code: str, scores: dict[str, Fraction], cuts: Cuts,
                   deficit: bool, intensive: bool, own_key: tuple[int, int],
                   sorted_keys: Sequence[tuple]) -> tuple[tuple[int, int], tuple[int, int]]:

@@ -8,6 +8,7 @@ from functools import cached_property
 from fractions import Fraction
 from typing import Any, Callable
 
+from .averaging import exact_average
 from .catalogue import BY_TRUST_TYPE, MetricDefinition
 from .errors import UnknownTrust
 from .results import Results, TrustResult, json_safe
@@ -280,6 +281,6 @@ def _explanation(m: Methodology, store: InputStore, r: TrustResult, league, ladd
     seg5 = ("intensive support: segment 5" if r.intensive_support and m.segment5
             else "not in intensive support")
     return Explanation(
-        m.version, code, r.trust_name, r.league, lines, r.exact_average, r,
+        m.version, code, r.trust_name, r.league, lines, exact_average(m, r.metric_scores), r,
         _segment_rule(r, league.segment_cutoffs), _cap(m, r), seg5,
         ladder.reason(r), RANGE_METHOD)

@@ -12,7 +12,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Any, Mapping, NamedTuple
 
-from .rounding import exact_mean, two_dp_text
+from .rounding import two_dp_text
 
 
 def json_safe(value: Any) -> Any:
@@ -68,12 +68,6 @@ class TrustResult:
     average_range: tuple[Decimal, Decimal] | None
     rank_range: tuple[int, int] | None
     warnings: tuple[str, ...] = ()
-
-    @cached_property
-    def exact_average(self) -> Fraction | None:
-        """The mean of the metric scores, unrounded (explanations show it beside the 2-dp average)."""
-        scores = list(self.metric_scores.values())
-        return exact_mean(scores) if scores else None
 
     @property
     def completeness(self) -> str:

@@ -8,6 +8,8 @@ import pytest
 
 from shared.methodology import IncrementalEngine, InvalidInput, score_batch
 from shared.methodology.averaging import average_hundredths, exact_average
+from shared.methodology.batch import fold, results_from_store
+from shared.methodology.explain import explain_trust
 from shared.methodology.versions import PER_DOMAIN, PER_METRIC
 from tests.unit.methodology.conftest import worked_methodology
 from tests.unit.methodology.test_worked_example import BEFORE
@@ -67,3 +69,14 @@ def test_incremental_engine_refuses_per_domain(worked):
     with pytest.raises(InvalidInput) as caught:
         IncrementalEngine(m.replace(weighting=PER_DOMAIN), trusts)
     assert "weighting" in str(caught.value)
+
+
+def test_explanation_shows_the_average_the_weighting_uses(worked):
+    m, trusts, inputs = worked
+    # A scores M1 1, M2 4, M3 1: 2 per metric; (1+1)/2 and 4 -> 5/2 per domain.
+    for weighting, exact, published in ((PER_METRIC, F(2), "2.00"), (PER_DOMAIN, F(5, 2), "2.50")):
+        mw = m.replace(weighting=weighting)
+        store = fold(mw, trusts, inputs)
+        explanation = explain_trust(mw, store, results_from_store(mw, store), "A")
+        assert explanation.average_exact == exact
+        assert str(explanation.result.average) == published

@@ -17,6 +17,24 @@ tier() {
   else SUMMARY+=("$(printf '%-12s FAILED  %4ss' "$name" $((SECONDS - t0)))"); printf '%s\n' "${SUMMARY[@]}"; exit 1; fi
 }
 
+# What was already running (a `make run` stack, say) is left running; what the tiers start is stopped when
+# the run ends, passed or failed (the logs stay under .local/logs).
+already=" "
+bash "$D/kafka.sh" status >/dev/null 2>&1 && already+="kafka "
+bash "$D/redis.sh" status >/dev/null 2>&1 && already+="redis "
+for n in ingest scoring publisher; do bash "$D/services.sh" status "$n" >/dev/null 2>&1 && already+="$n "; done
+stop_what_we_started() {
+  local n
+  for n in publisher scoring ingest redis kafka; do
+    [[ "$already" == *" $n "* ]] && continue
+    case "$n" in
+      kafka|redis) bash "$D/$n.sh" stop >/dev/null 2>&1 || true ;;
+      *) bash "$D/services.sh" stop "$n" >/dev/null 2>&1 || true ;;
+    esac
+  done
+}
+trap stop_what_we_started EXIT
+
 tier lint "$VENV/bin/lint-imports"
 tier unit "$PY" -m pytest tests/unit -q
 tier fuzz "$PY" -m pytest tests/fuzz -q -m fuzz

@@ -522,6 +522,10 @@ def probe_value(kind: str, i: int, start: float) -> float:
     return round(start + step if i % 2 == 0 else start - step, 2)
 
 
+#: The stages of ``nof_scoring_input_stage_seconds``, in the order an input passes them.
+STAGES = ("fetch", "batch", "commit", "write")
+
+
 async def latency(stack: Stack, work: Workload, rate: float, per_request: int, duration: float,
                   probe_kind: str = "drift") -> dict:
     """Requests of ``per_request`` observations at ``rate`` observations/s; each carries one probe, a new
@@ -619,11 +623,17 @@ async def latency(stack: Stack, work: Workload, rate: float, per_request: int, d
         lb, _, ln = histogram(before, after, "nof_scoring_processing_latency_seconds", f'league="{league}"')
         if ln:
             by_league[league] = {"n": ln, "p50": 1000 * bucket_quantile(lb, 0.5), "p99": 1000 * bucket_quantile(lb, 0.99)}
+    by_stage = {}
+    for name in STAGES:
+        sb, ssum, sn = histogram(before, after, "nof_scoring_input_stage_seconds", f'stage="{name}"')
+        if sn:
+            by_stage[name] = {"n": sn, "mean": 1000 * ssum / sn, "p50": 1000 * bucket_quantile(sb, 0.5),
+                              "p99": 1000 * bucket_quantile(sb, 0.99)}
     return {"probe": probe_kind, "requests": requests, "per_request": per_request, "offered": offered, "errors": errors,
             "dropped": dropped, "probes": len(lat), "p50": pct(lat, 50), "p99": pct(lat, 99), "max": max(lat, default=float("nan")),
             "http_p50": pct(http_ms, 50), "http_p99": pct(http_ms, 99),
             "hist_n": n, "hist_p50": 1000 * bucket_quantile(buckets, 0.5),
-            "hist_p99": 1000 * bucket_quantile(buckets, 0.99), "hist_by_league": by_league}
+            "hist_p99": 1000 * bucket_quantile(buckets, 0.99), "hist_by_league": by_league, "by_stage": by_stage}
 
 
 def busy(cpu: Cpu, run) -> dict:  # noqa: ANN001 - a callable returning a latency result
@@ -701,7 +711,12 @@ def report(r: dict) -> str:
         f"p50 {hist_ms(lt['hist_p50'], top)}, p99 {hist_ms(lt['hist_p99'], top)}; by league, p50 / p99: "
         + ", ".join(f"{lg} {hist_ms(h['p50'], top)} / {hist_ms(h['p99'], top)} ({n0(h['n'])} inputs)"
                     for lg, h in lt.get("hist_by_league", {}).items())
-        + ". CPU busy over the run "
+        + ". Where the time goes inside the scorer (`nof_scoring_input_stage_seconds`, bucket-interpolated), "
+        "mean / p50 / p99: "
+        + ", ".join(f"{name} {h['mean']:,.0f} / {hist_ms(h['p50'], top)} / {hist_ms(h['p99'], top)}"
+                    for name, h in lt.get("by_stage", {}).items())
+        + " (fetch: ingest's send to the worker's agent; batch: to its batch being applied; commit: applied and "
+        "durable, those three per record; write: durable to its league in Redis, per input). CPU busy over the run "
         f"(share of one core): " + ", ".join(f"{k} {v:.0%}" for k, v in lt.get("busy", {}).items()) + ".",
         ]
     co = r["costs"]

@@ -14,6 +14,14 @@ PROCESSING_LATENCY = Histogram(
     ["league"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 1, 2.5, 5, 10, 30),
 )
+INPUT_STAGE_SECONDS = Histogram(
+    "nof_scoring_input_stage_seconds", "Where an input's time goes between ingest and Redis, by stage: fetch "
+    "(ingest sent its record to the worker receiving it), batch (received to its batch being applied: the batch "
+    "window, the partition's previous batch, a league write holding the partition), commit (applied and made "
+    "durable), write (durable to its league written to Redis). The first three are observed once per record, "
+    "write once per input", ["stage"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.35, 0.5, 1, 2.5, 5, 10, 30),
+)
 CACHE_WRITE_SECONDS = Histogram(
     "nof_scoring_cache_write_seconds", "Time to build and write one league snapshot to Redis, start to end "
     "(other tasks run between its steps)",

@@ -2,7 +2,7 @@
 paced so its writes never take more than a set share of the worker's time, and lost leagues rewritten.
 
 The worker marks what its batches changed (``dirty``, and the trusts whose own inputs arrived in
-``touched``), when each waiting input was accepted and which rank and segment moves go to the trusts'
+``touched``), when each waiting input was accepted and made durable, and which rank and segment moves go to the trusts'
 histories; a write rebuilds only those leagues, from the engine.
 
 Leagues are written independently: each write holds only its own input partition's lock (``hold``),
@@ -99,7 +99,7 @@ class ReadModelWriter:
         if self.cache is None:
             return []
         w = self.worker
-        oldest = lambda key: min(w.waiting.get(key[1]) or [float("inf")])  # noqa: E731
+        oldest = lambda key: min((at for at, _ in w.waiting.get(key[1], ())), default=float("inf"))  # noqa: E731
         started = []
         for key in sorted(w.dirty | w.full, key=lambda k: (oldest(k), k)):
             if key in self.writing or not self._pacer(key).due(now):
@@ -203,6 +203,8 @@ class ReadModelWriter:
         metrics.CACHE_WRITE_BUSY_SECONDS.labels(league).observe(busy)
         now = datetime.now(timezone.utc).timestamp()
         latency = metrics.PROCESSING_LATENCY.labels(league)
-        for accepted in waited:
+        write_stage = metrics.INPUT_STAGE_SECONDS.labels("write")
+        for accepted, durable in waited:
             latency.observe(max(0.0, now - accepted))
+            write_stage.observe(max(0.0, now - durable))
         return 1, busy

@@ -72,7 +72,8 @@ class ScoringWorker:
         #: pk -> rank and segment moves for the trusts' histories, taken by the writer of one of its leagues
         #: while it holds the partition's lock (so only moves of durable batches reach Redis)
         self.history: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
-        self.waiting: dict[str, list[float]] = defaultdict(list)  # league -> accepted_at of unwritten inputs
+        #: league -> (accepted_at, durable_at) of each input of a durable batch not yet written to Redis
+        self.waiting: dict[str, list[tuple[float, float]]] = defaultdict(list)
 
     def partition_of(self, pk: str) -> int:
         return state.partition_for(pk, self.input_partitions)
@@ -233,7 +234,7 @@ class ScoringWorker:
             for league, codes in outcome.dirty.items():
                 self.dirty.add((pk, league))
                 self.touched[(pk, league)] |= codes
-                self.waiting[league].append(item.accepted_at.timestamp())
+                batch.accepted[league].append(item.accepted_at.timestamp())
             if outcome.history:
                 self.history[pk].extend(outcome.history)
             batch.counts[(item.type, "applied" if outcome.events else "no_change")] += 1
@@ -272,12 +273,15 @@ class ScoringWorker:
         finally:
             metrics.OUTBOX_PENDING.dec(len(commit.events))
         self.commits[partition] = commit
+        durable = time.time()
+        for league, accepted in batch.accepted.items():
+            self.waiting[league].extend((at, durable) for at in accepted)
         metrics.BATCH_INPUTS.observe(len(batch.writes))
         batch.count_into_metrics()
 
 
 class _Batch:
-    __slots__ = ("offsets", "writes", "events", "dead_letters", "counts", "versions")
+    __slots__ = ("offsets", "writes", "events", "dead_letters", "counts", "versions", "accepted")
 
     def __init__(self) -> None:
         self.offsets: dict[str, int] = {}
@@ -287,6 +291,7 @@ class _Batch:
         # Counted per batch, not per input: a labelled metric costs microseconds an update.
         self.counts: Counter[tuple[str, str]] = Counter()  # (input type, outcome) or ("event", event type)
         self.versions: dict[str, int] = {}  # league -> its version after the batch
+        self.accepted: dict[str, list[float]] = defaultdict(list)  # league -> accepted_at of its applied inputs
 
     def count_into_metrics(self) -> None:
         """Add what the batch applied to the metrics (once it is durable)."""

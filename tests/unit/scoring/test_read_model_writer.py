@@ -1,10 +1,15 @@
-"""League writes to Redis: each league on its own task, holding only its own input partition."""
+"""League writes to Redis: each league on its own task, holding only its own input partition; and where an
+input's time goes before its league is written."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
+import pytest
+from prometheus_client import REGISTRY
+
+from services.scoring import stages
 from services.scoring.batcher import Batcher
 from services.scoring.read_model import CHUNK, ReadModelWriter
 from services.scoring.recorder import MemoryBroker, ProcessRecorder
@@ -207,3 +212,45 @@ async def test_a_large_league_write_lets_other_tasks_run_while_its_results_are_b
     assert cache.written == [("acute", scorer.versions["acute"])]
     # The other task ran between chunks of the results being rebuilt, not only between explanations.
     assert turns_before_snapshot[0] >= 60 // CHUNK
+
+
+def stage(name: str, sample: str) -> float:
+    return REGISTRY.get_sample_value(f"nof_scoring_input_stage_seconds_{sample}", {"stage": name}) or 0.0
+
+
+async def test_an_inputs_wait_is_timed_from_its_batch_being_durable_to_its_league_written():
+    worker = owning_every_partition()
+    before = time.time()
+    await worker.process([record("ambulance", n, 10.0 + n) for n in range(3)])
+    after = time.time()
+    waiting = worker.waiting["ambulance"]
+    assert len(waiting) == 3
+    for accepted, durable in waiting:  # each input's acceptance by ingest, and its batch made durable here
+        assert accepted <= durable and before <= durable <= after
+    count, total = stage("write", "count"), stage("write", "sum")
+    await ReadModelWriter(worker, GatedCache(gated="")).write()
+    assert stage("write", "count") == count + 3
+    assert 0 <= stage("write", "sum") - total <= 3 * (time.time() - before)
+    assert "ambulance" not in worker.waiting
+
+
+class Msg:
+    def __init__(self, offset: int, timestamp: float) -> None:
+        self.topic, self.partition, self.offset, self.timestamp = "obs", 0, offset, timestamp
+
+
+class Fetched:
+    def __init__(self, offset: int, timestamp: float) -> None:
+        self.message = Msg(offset, timestamp)
+
+
+def test_a_records_fetch_batch_and_commit_stages_are_observed_once():
+    events = [Fetched(0, 100.0), Fetched(1, 100.5), Fetched(2, 0)]  # offset 2: no timestamp from the broker
+    arrived = {("obs", 0, 0): 100.25, ("obs", 0, 1): 100.75, ("obs", 0, 2): 100.75, ("obs", 0, 9): 99.0}
+    was = {(s, k): stage(s, k) for s in ("fetch", "batch", "commit") for k in ("count", "sum")}
+    stages.observe(events, arrived, started=101.0, durable=101.5)
+    grew = {key: stage(*key) - value for key, value in was.items()}
+    assert grew[("fetch", "count")] == 2 and grew[("fetch", "sum")] == pytest.approx(0.5)  # 0.25 each
+    assert grew[("batch", "count")] == 3 and grew[("batch", "sum")] == pytest.approx(0.75 + 0.25 + 0.25)
+    assert grew[("commit", "count")] == 3 and grew[("commit", "sum")] == pytest.approx(1.5)
+    assert arrived == {("obs", 0, 9): 99.0}  # taken out; another batch's record stays

@@ -711,9 +711,8 @@ def report(r: dict) -> str:
         f"p50 {hist_ms(lt['hist_p50'], top)}, p99 {hist_ms(lt['hist_p99'], top)}; by league, p50 / p99: "
         + ", ".join(f"{lg} {hist_ms(h['p50'], top)} / {hist_ms(h['p99'], top)} ({n0(h['n'])} inputs)"
                     for lg, h in lt.get("hist_by_league", {}).items())
-        + ". Where the time goes inside the scorer (`nof_scoring_input_stage_seconds`, bucket-interpolated), "
-        "mean / p50 / p99: "
-        + ", ".join(f"{name} {h['mean']:,.0f} / {hist_ms(h['p50'], top)} / {hist_ms(h['p99'], top)}"
+        + ". Where the time goes inside the scorer (`nof_scoring_input_stage_seconds`, bucket-interpolated): "
+        + "; ".join(f"{name} mean {h['mean']:,.0f} ms, p50 {hist_ms(h['p50'], top)}, p99 {hist_ms(h['p99'], top)}"
                     for name, h in lt.get("by_stage", {}).items())
         + " (fetch: ingest's send to the worker's agent; batch: to its batch being applied; commit: applied and "
         "durable, those three per record; write: durable to its league in Redis, per input). CPU busy over the run "
@@ -902,7 +901,7 @@ NOTES = """\
   first: (1) more scorer processes (one per league's partition: the acute league is 80% of the inputs,
   so this alone gains little); (2) a compiled core for the engine's exact arithmetic (Python's
   `Fraction` is most of the engine's and the explanations' time) and for the event building; (3) the
-  read model in its own process.
+  read model in its own process, which on these 2 cores made latency worse (below).
 - Latency. At 500 obs/s in requests of 10 the scorer's event loop is busy about 70% of the time: a py-spy
   sample of its main thread over 30 s of that load (drift probe, measured 2026-11-30) found the Redis read
   model 37% of its CPU (the engine's league results with likely ranges 16%, of which the ranges 8%;
@@ -954,7 +953,23 @@ NOTES = """\
   four times the batches, each with its commit record).
 - So p99 200 ms at 500 obs/s needs an acute write of tens of ms under load, which is about three times less
   read-model CPU a trust than today's (0.3-0.4 ms a trust for its result and its explanation): a compiled
-  core for the exact arithmetic and the JSON of results, or the read model in a process of its own.
+  core for the exact arithmetic and the JSON of results. The read model in a process of its own did not
+  help on this machine (next item).
+- Where the ambulance inputs' time goes (the probe's league; each record timed at every stage inside the
+  scorer, 30 s at 500 obs/s, drift probe, two runs, measured 2026-11-30; now the histogram
+  `nof_scoring_input_stage_seconds`), p50 / p99 ms: Kafka timestamp to the agent 27-29 / 175-177, to the batch
+  being closed 22 / 107-115, to its lock 6-7 / 38-43, applied and durable 9-10 / 75-103, waiting for the
+  league write 9-11 / 117-233, the write 4 / 44-49; in all 107-115 / 290-362. At 100 obs/s the same path is
+  9 / 50 to the agent (the fetch's 50 ms long-poll bound) and 67 / 125 in all. Every stage's tail grows
+  with the load, none on its own: each is a wait for the one event loop (about 75% busy) on two cores that
+  the scorer, ingest (42%), this client (32%), Kafka (13%) and Redis (5%) share. Tried in alternating 30 s runs
+  at 500 obs/s (drift probe, p99 ms), none kept: the read model in a second process, fed each durable batch's
+  records over a pipe and replaying them into an engine of its own (the scorer's loop fell from 75% to 44% of
+  a core), 1,007 and 539 against 354 and 356 on the loop, and 895 with that process unpaced (its own loop
+  then holds the ambulance write behind the acute league's steps, and the extra process competes for the
+  same two cores); a yield every 3 ms inside a batch with chunks of 8 trusts, 551 against 311 and 282;
+  a 10 ms fetch long-poll instead of 50 ms, 352; the interpreter's thread switch interval at 0.5 ms instead
+  of 5 ms (the consumer runs in a thread of its own), 315-362 against 285-601.
 - Tried on 2026-11-30, in alternating 30 s runs at 500 obs/s on a fresh scorer (drift probe, p50 / p99 ms):
   the league build in a thread beside the event loop, 101-140 / 453-537 against 119-128 / 441-449 on the
   loop, with the acute inputs' p50 2-3 times worse (the GIL: Python work in a thread competes for the same

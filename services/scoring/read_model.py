@@ -2,8 +2,8 @@
 paced so its writes never take more than a set share of the worker's time, and lost leagues rewritten.
 
 The worker marks what its batches changed (``dirty``, and the trusts whose own inputs arrived in
-``touched``), when each waiting input was accepted and made durable, and which rank and segment moves go to the trusts'
-histories; a write rebuilds only those leagues, from the engine.
+``touched``), when each waiting input was accepted and made durable, and which rank and segment moves go
+to the trusts' histories; a write rebuilds only those leagues, from the engine.
 
 Leagues are written independently: each write holds only its own input partition's lock (``hold``),
 so a large league being built never holds up another league's batches or writes.

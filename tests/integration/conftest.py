@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -19,6 +20,15 @@ def _named_environment():
         if not os.environ.get("NOF_ENVIRONMENT"):
             mp.setenv("NOF_ENVIRONMENT", "test")
         yield
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _garbage_of_the_module():
+    """Collect garbage as each module ends, so that a connection a module left open is reported (as a
+    ResourceWarning, which this suite treats as an error) against that module's last test, not against
+    whichever later test the collector happens to run in."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")

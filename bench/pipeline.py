@@ -49,6 +49,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition  # noqa: E402
 from kafka.admin import NewTopic  # noqa: E402
 
 from services.ingest.accept import trust_ref  # noqa: E402
+from services.scoring.stages import STAGES  # noqa: E402
 from shared.events import ObservationReceived  # noqa: E402
 from shared.kafka_producer import PRODUCER_DEFAULTS, make_producer  # noqa: E402
 from shared.methodology import get_methodology, load_trust_register  # noqa: E402
@@ -520,10 +521,6 @@ def probe_value(kind: str, i: int, start: float) -> float:
         return round(0.01 * (i // 2 % 500 + 1), 2) if i % 2 == 0 else round(1000 + 0.01 * (i // 2 % 500), 2)
     step = 0.01 * (i // 2 % 250 + 1)
     return round(start + step if i % 2 == 0 else start - step, 2)
-
-
-#: The stages of ``nof_scoring_input_stage_seconds``, in the order an input passes them.
-STAGES = ("fetch", "batch", "commit", "write")
 
 
 async def latency(stack: Stack, work: Workload, rate: float, per_request: int, duration: float,

@@ -22,7 +22,6 @@ import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP
 
-from services.scoring import stages
 from services.scoring.batcher import Batcher, PartitionBatchers
 from services.scoring.gate import RebuildGate
 from services.scoring.positions import Repositioner, commit_positions
@@ -30,6 +29,7 @@ from services.scoring.progress import Progress
 from services.scoring.read_model import ReadModelWriter
 from services.scoring.recorder import ProcessRecorder
 from services.scoring.settings import ScoringSettings
+from services.scoring.stages import StageClock
 from services.scoring.trail import InputTrail
 from services.scoring.worker import Record, ScoringWorker
 from shared import redis_store
@@ -126,14 +126,14 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
                                 settings.reposition_drain_s)
     app.scoring_worker = worker  # tests and the web views read it
 
-    arrived: dict[tuple[str, int, int], float] = {}  # (topic, partition, offset) -> when the agent received it
+    clock = StageClock()  # where each record's time goes (nof_scoring_input_stage_seconds)
 
     async def process(events: list) -> None:
         async with gate.entered():
             started = time.time()
             done = await worker.process(
                 [Record(e.message.topic, e.message.partition, e.message.offset, e.key, e.value) for e in events])
-            stages.observe(events, arrived, started, time.time())
+            clock.durable(events, started, time.time())
             for event in events:
                 m = event.message
                 held = done.held.get((m.topic, m.partition, m.offset))
@@ -157,8 +157,7 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
     @app.agent(inputs, concurrency=1)
     async def score(stream):  # noqa: ANN001
         async for event in stream.noack().events():
-            m = event.message
-            arrived[(m.topic, m.partition, m.offset)] = time.time()
+            clock.received(event.message)
             await batchers[event.message.partition].add(event, len(event.value or b""))
 
     @app.timer(settings.batch_within_s / 2)
@@ -187,7 +186,7 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
             return
         owned = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == OBSERVATIONS.name}
         gc.unfreeze()  # the previous engine may now be garbage: let the collector see it again
-        arrived.clear()  # records fetched before the rebalance are fetched again (or by their new owner)
+        clock.forget()
         resume = worker.recover(owned, INPUT_TOPICS)
         fresh = [TP(t, p) for (t, p), offset in resume.items() if offset is None]
         if fresh:

@@ -9,10 +9,10 @@ import time
 import pytest
 from prometheus_client import REGISTRY
 
-from services.scoring import stages
 from services.scoring.batcher import Batcher
 from services.scoring.read_model import CHUNK, ReadModelWriter
 from services.scoring.recorder import MemoryBroker, ProcessRecorder
+from services.scoring.stages import StageClock
 from services.scoring.worker import Record, ScoringWorker
 from shared.methodology import get_methodology
 from tests.support import inputs
@@ -246,11 +246,14 @@ class Fetched:
 
 def test_a_records_fetch_batch_and_commit_stages_are_observed_once():
     events = [Fetched(0, 100.0), Fetched(1, 100.5), Fetched(2, 0)]  # offset 2: no timestamp from the broker
-    arrived = {("obs", 0, 0): 100.25, ("obs", 0, 1): 100.75, ("obs", 0, 2): 100.75, ("obs", 0, 9): 99.0}
+    clock = StageClock()
+    for event, at in zip(events, (100.25, 100.75, 100.75)):
+        clock.received(event.message, at=at)
+    clock.received(Msg(9, 98.0), at=99.0)  # another batch's record
     was = {(s, k): stage(s, k) for s in ("fetch", "batch", "commit") for k in ("count", "sum")}
-    stages.observe(events, arrived, started=101.0, durable=101.5)
+    clock.durable(events, started=101.0, finished=101.5)
     grew = {key: stage(*key) - value for key, value in was.items()}
     assert grew[("fetch", "count")] == 2 and grew[("fetch", "sum")] == pytest.approx(0.5)  # 0.25 each
     assert grew[("batch", "count")] == 3 and grew[("batch", "sum")] == pytest.approx(0.75 + 0.25 + 0.25)
     assert grew[("commit", "count")] == 3 and grew[("commit", "sum")] == pytest.approx(1.5)
-    assert arrived == {("obs", 0, 9): 99.0}  # taken out; another batch's record stays
+    assert clock.arrived == {("obs", 0, 9): 99.0}  # taken out; another batch's record stays

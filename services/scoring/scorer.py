@@ -31,6 +31,7 @@ from shared.methodology import (
     Retraction,
     Standing,
     TrustInfo,
+    league_of,
 )
 from shared.methodology.explain import rank_reasons
 from shared.methodology.results import TrustResult, json_safe
@@ -162,7 +163,7 @@ class PartitionScorer:
         # The trust's own explanation shows the value and period it sent, even when nothing it
         # publishes moved (a revision that keeps its place).
         line = event.metric_id if isinstance(event, ObservationReceived) else None
-        out.dirty[trust_info(self.trusts[event.trust.code]).league].add((event.trust.code, line))
+        out.dirty[league_of(self.trusts[event.trust.code].trust_type)].add((event.trust.code, line))
         out.writes.append((key, state.encode_input_state(self.inputs.get(key, ()), ids)))
         return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 
 from .catalogue import BY_GRANULARITY, Catalogue, MetricDefinition
@@ -76,7 +77,7 @@ class Methodology:
     def mapping_of(self, metric: MetricDefinition) -> str:
         return metric.mapping or self.mapping
 
-    @property
+    @cached_property  # read for every input the scorer applies; a version's metrics never change
     def cross_league(self) -> bool:
         """Whether any scoring metric compares organisations across trust types."""
         return any(m.scoring and m.comparison_group == BY_GRANULARITY

@@ -880,25 +880,45 @@ NOTES = """\
   measures from ingest's `accepted_at` (before Kafka) instead, for every input that changed a league.
 - CPU seconds are read from /proc for each process (Kafka and Redis are the shared ones, so
   other work on them would be included).
-- Where the scorer's CPU goes (drift, throughput run; a py-spy sample of the scoring process, shares of
-  its main thread's CPU, measured 2026-11-30 on this machine at about 0.48 ms of scorer CPU per input):
-  the methodology engine's own apply 18% (about 0.085 ms); building the change events from the engine's
-  changes 17%; the rest of applying an input in the scorer (state records, ids) 10%; the worker's handling
-  around it (decoding the records 3%, encoding the events 3.5%, timing and metrics, dead-letter checks)
-  16%; the commit record and its sends 5%; aiokafka's producer 4% (the scorer's records go uncompressed
-  by default: gzip at level 9 had been 11% of the scorer on its own); the Redis read model 15.5%
-  (snapshot with likely ranges 5%, explanations 10%) and the Redis client 9%; faust and asyncio the rest.
-- The floor on these 2 cores. Outside the scorer each drift input costs about 0.22 ms of CPU (ingest
-  0.12-0.13, Kafka 0.05-0.06, Redis 0.02, this client 0.02-0.03), 1.1 cores at 5,000 obs/s, which leaves
-  the scorer 0.9 of a core: 0.18 ms per input. The engine's apply alone is 0.085 ms, and the 0.88 change
-  events per input, their Kafka records and a read model that keeps likely ranges and explanations
-  current cost about as much again and more, so 5,000 obs/s end to end is out of reach for one Python
-  scorer process beside the rest of the stack on this machine; a single scorer core tops out near
-  1 / (0.46 to 0.51 ms) = 2,000-2,200 obs/s today, and the runs reach 1,650-2,050. The ways on, largest
-  first: (1) more scorer processes (one per league's partition: the acute league is 80% of the inputs,
-  so this alone gains little); (2) a compiled core for the engine's exact arithmetic (Python's
-  `Fraction` is most of the engine's and the explanations' time) and for the event building; (3) the
-  read model in its own process, which on these 2 cores made latency worse (below).
+- Where every input's CPU goes (drift, throughput run; measured 2026-12-01 on this machine in two 60 s runs
+  at 1,619 and 1,739 obs/s: each process's CPU from /proc, and the scorer's split by a py-spy sample at
+  100 Hz of all its threads), in microseconds of CPU per input:
+
+  | where | µs per input |
+  |---|---:|
+  | scorer: the methodology engine's apply | 62-67 |
+  | scorer: the change events built from the engine's changes | 61-67 |
+  | scorer: the rest of applying an input (its state record, ids, registration) | 38-40 |
+  | scorer: decoding the input records | 16-18 |
+  | scorer: the worker around each input (encoding its events, timing it, routing checks) | 47-52 |
+  | scorer: the commit record and its sends, and aiokafka's producer | 52-54 |
+  | scorer: the read model: league results with likely ranges | 14-19 |
+  | scorer: the read model: explanations | 35-44 |
+  | scorer: the read model: the Redis write and its JSON | 36-44 |
+  | scorer: the read model: the rest (plans, pacing, the stage metric) | 8-10 |
+  | scorer: faust and the metrics | 24-28 |
+  | scorer: its other threads (aiokafka's fetcher and its event loop, and the producer's I/O) | 70-80 |
+  | **scorer in all** | **483-512** |
+  | ingest (HTTP, validation, idempotency ledger, kafka-python) | 121-127 |
+  | Kafka | 61-68 |
+  | Redis | 19-21 |
+  | this client | 23-26 |
+  | **in all** | **710-750** |
+
+- The floor on these 2 cores. 5,000 obs/s on 2 cores leaves 400 µs of CPU per input for everything; today's
+  path takes 710-750. The binding part is the acute league: 90% of the drift inputs, and one engine must
+  apply them all in order (its ranks and segments compare every acute trust), so one process does. Measured
+  in process with no I/O (`time.process_time`, 9,000 acute drift inputs after the baseline, 2026-12-01), an
+  acute input costs that engine 110-120 µs, and 190-200 µs with the change events and the state record the
+  scorer must produce for it (ambulance 36-50 and 81-106, mental health and community 62-65 and 109-138).
+  At 5,000 obs/s the 4,500 acute inputs a second need 0.86-0.90 of a core for that alone, on one core,
+  before decoding them (about 0.08 of a core), sending their records to Kafka (about 0.25) and keeping the
+  read model current (about 0.5): 1.7-1.8 cores for the scorer (2.2-2.4 with faust and the fetcher's thread),
+  beside ingest (0.6 of a core at that rate), Kafka (0.3) and Redis (0.1). So 5,000 obs/s end to end is out
+  of reach for this design on this machine, and a single scorer process tops out near 1 / (0.48 to 0.51 ms)
+  = 2,000 obs/s, which is what the runs reach (1,620-2,110). Reaching it would take cores for the read model
+  and the Kafka I/O beside the one that applies the acute league, and an engine and event building about
+  twice as fast per input (compiled code, outside this design, which keeps the methodology engine as it is).
 - Latency. At 500 obs/s in requests of 10 the scorer's event loop is busy about 70% of the time: a py-spy
   sample of its main thread over 30 s of that load (drift probe, measured 2026-11-30) found the Redis read
   model 37% of its CPU (the engine's league results with likely ranges 16%, of which the ranges 8%;
@@ -985,10 +1005,22 @@ NOTES = """\
   sent about 90,000 and left the workload at the last generated values, so the first round of the next
   phase stepped every value by some 70 unsent rounds of random walk: it moved many ranks, left a backlog,
   and made that phase's p99 1.3-2.8 s where a fresh scorer gave 0.4-0.6 s. The workload now rewinds to what
-  was sent. Reaching 200 ms at 500 obs/s needs the acute league's write cut to a few tens of ms
-  (explanations built incrementally per metric line, or in compiled code), batches pipelined so that a
-  partition's next batch is applied while the last one's acknowledgements are awaited, and the read model
-  built in another process."""
+  was sent.
+- A batch that becomes durable starts its leagues' writes at once (still paced), so a write no longer waits
+  for the next 20 ms tick and takes its partition's lock ahead of the next batch. In three alternating pairs
+  of 30 s runs at 500 obs/s on a fresh scorer (drift probe, measured 2026-12-01), p50 / p99 in ms: 95 / 316,
+  67 / 251 and 60 / 231 with it against 105 / 311, 114 / 306 and 80 / 258 without; the scorer's own histogram
+  fell in every pair for every league (acute p50 286-379 against 334-422 ms, ambulance 80-114 against 95-131).
+  Throughput was unchanged (2,031 and 2,017 against 2,114 and 1,871 obs/s).
+- Latency at 500 obs/s is a queue on a busy machine: the scorer's event loop is about 75% busy and the five
+  processes use 1.55-1.8 of the 2 cores, so every stage of a probe's path waits its turn, and the p99 falls
+  with the load (about 125 ms at 100 obs/s, 210-260 at 250, 230-450 at 500). At this load the scorer spends
+  about 1.5 ms of CPU per input, three times the throughput run's, since batches, commit records and league
+  writes carry few inputs each; ingest spends about 0.8 ms per input, 42% of it in kafka-python's sender
+  and network threads (sampled holding the interpreter lock). Reaching 200 ms at 500 obs/s needs that load
+  off the scorer's core: the read model on a core of its own (the second-process prototype took the
+  scorer's loop from 75% to 44% busy, but on these 2 cores the extra process made the p99 worse), or the
+  acute league's write cut to a few tens of ms (compiled code for the explanations and results)."""
 
 
 if __name__ == "__main__":

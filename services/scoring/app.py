@@ -141,8 +141,6 @@ def create_app(settings: ScoringSettings | None = None) -> faust.App:
                     trail.note(m.headers, m.topic, m.partition, m.offset, held)
             trail.emit(trail.take())
             progress.track(worker.positions, time.monotonic())
-            if gate.is_open:  # what just became durable goes to Redis now (paced), not at the next tick
-                writer.start_due(time.monotonic())
             for tp, expected in done.gaps.items():
                 repositioner.gap(tp, expected)
 

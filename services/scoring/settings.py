@@ -33,9 +33,7 @@ class ScoringSettings(BaseSettings):
         default="none", description="compression of the records the scorer writes (commit records, state, change "
         "events); gzip costs the scorer's one core about a tenth of its time and saves bandwidth only where the "
         "broker is across a network (a topic's own compression.type can compress at the broker instead)")
-    cache_flush_interval_s: float = Field(default=0.02, gt=0, description="how often leagues still to be written "
-                                          "(paced, or changed while their last write was in flight) are started; a "
-                                          "durable batch starts its leagues' writes at once")
+    cache_flush_interval_s: float = Field(default=0.02, gt=0, description="how often changed leagues go to Redis")
     cache_flush_max_share: float = Field(default=0.33, gt=0, le=1,
                                          description="most of the worker's time one league's Redis writes may "
                                          "take under load")

@@ -257,36 +257,3 @@ def test_a_records_fetch_batch_and_commit_stages_are_observed_once():
     assert grew[("batch", "count")] == 3 and grew[("batch", "sum")] == pytest.approx(0.75 + 0.25 + 0.25)
     assert grew[("commit", "count")] == 3 and grew[("commit", "sum")] == pytest.approx(1.5)
     assert clock.arrived == {("obs", 0, 9): 99.0}  # taken out; another batch's record stays
-
-
-async def test_a_write_started_when_its_batch_is_durable_runs_before_the_partitions_next_batch():
-    """The scorer starts the league writes as each batch becomes durable (still holding its partition): the
-    write queues on the partition's lock ahead of the next batch, so it shows exactly that batch."""
-    worker = owning_every_partition()
-    cache = GatedCache(gated="")
-    batchers: dict[int, Batcher] = {}
-    writer = ReadModelWriter(worker, cache, hold=lambda pk: batchers[worker.partition_of(pk)].lock)
-    durable_versions: list[int] = []
-    proceed = asyncio.Event()
-
-    async def process(events):
-        await proceed.wait()
-        await worker.process([e.record for e in events])
-        durable_versions.append(worker.scorers["ambulance"].versions.get("ambulance", 0))
-        writer.start_due(time.monotonic())
-
-    failures: list[BaseException] = []
-    batchers.update({p: Batcher(process, 1, 10**6, 1.0, on_failure=failures.append) for p in range(PARTITIONS)})
-    first, second = record("ambulance", 0, 70.0), record("ambulance", 1, 10.0)
-    batcher = batchers[first.partition]
-    await batcher.add(Ev(first), 1, now=0.0)  # closes at once
-    await asyncio.sleep(0)  # the first batch has taken its record and waits inside
-    adding = asyncio.ensure_future(batcher.add(Ev(second), 1, now=0.0))  # closes after the first is done
-    await asyncio.sleep(0)
-    proceed.set()
-    await adding
-    await batcher.idle()
-    await writer.idle()
-    assert not failures
-    assert len(durable_versions) == 2 and durable_versions[0] < durable_versions[1]  # two batches, each a move
-    assert cache.written[:1] == [("ambulance", durable_versions[0])]

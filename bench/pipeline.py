@@ -1006,15 +1006,16 @@ NOTES = """\
   phase stepped every value by some 70 unsent rounds of random walk: it moved many ranks, left a backlog,
   and made that phase's p99 1.3-2.8 s where a fresh scorer gave 0.4-0.6 s. The workload now rewinds to what
   was sent.
-- A batch that becomes durable starts its leagues' writes at once (still paced), so a write no longer waits
-  for the next 20 ms tick and takes its partition's lock ahead of the next batch. In three alternating pairs
-  of 30 s runs at 500 obs/s on a fresh scorer (drift probe, measured 2026-12-01), p50 / p99 in ms: 95 / 316,
-  67 / 251 and 60 / 231 with it against 105 / 311, 114 / 306 and 80 / 258 without; the scorer's own histogram
-  fell in every pair for every league (acute p50 286-379 against 334-422 ms, ambulance 80-114 against 95-131).
-  Throughput was unchanged (2,031 and 2,017 against 2,114 and 1,871 obs/s).
+- Tried on 2026-12-01 and not kept: starting a league's write as soon as a batch that changed it is durable
+  (still paced, queued on the partition's lock ahead of the next batch) instead of on the 20 ms tick. On a
+  fresh scorer at 500 obs/s it lowered p50 in three alternating pairs of 30 s runs (95, 67 and 60 ms against
+  105, 114 and 80; p99 316, 251 and 231 against 311, 306 and 258), but in the full benchmark p99 at 500 obs/s
+  was 377 and 475 ms against 353 and 602 ms, and at 250 obs/s p99 was worse in all five comparisons (on a
+  fresh scorer 194, 231 and 193 ms against 179, 173 and 158; the ambulance inputs' own p99 260-292 against
+  198-200 ms).
 - Latency at 500 obs/s is a queue on a busy machine: the scorer's event loop is about 75% busy and the five
   processes use 1.55-1.8 of the 2 cores, so every stage of a probe's path waits its turn, and the p99 falls
-  with the load (about 125 ms at 100 obs/s, 210-260 at 250, 230-450 at 500). At this load the scorer spends
+  with the load (about 125 ms at 100 obs/s, 160-260 at 250, 250-600 at 500). At this load the scorer spends
   about 1.5 ms of CPU per input, three times the throughput run's, since batches, commit records and league
   writes carry few inputs each; ingest spends about 0.8 ms per input, 42% of it in kafka-python's sender
   and network threads (sampled holding the interpreter lock). Reaching 200 ms at 500 obs/s needs that load

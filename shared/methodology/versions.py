@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 
 from .catalogue import BY_GRANULARITY, Catalogue, MetricDefinition
 from .errors import InvalidInput, UnknownMethodology

@@ -906,19 +906,23 @@ NOTES = """\
   | **in all** | **710-750** |
 
 - The floor on these 2 cores. 5,000 obs/s on 2 cores leaves 400 µs of CPU per input for everything; today's
-  path takes 710-750. The binding part is the acute league: 90% of the drift inputs, and one engine must
-  apply them all in order (its ranks and segments compare every acute trust), so one process does. Measured
-  in process with no I/O (`time.process_time`, 9,000 acute drift inputs after the baseline, 2026-12-01), an
-  acute input costs that engine 110-120 µs, and 190-200 µs with the change events and the state record the
-  scorer must produce for it (ambulance 36-50 and 81-106, mental health and community 62-65 and 109-138).
-  At 5,000 obs/s the 4,500 acute inputs a second need 0.86-0.90 of a core for that alone, on one core,
-  before decoding them (about 0.08 of a core), sending their records to Kafka (about 0.25) and keeping the
-  read model current (about 0.5): 1.7-1.8 cores for the scorer (2.2-2.4 with faust and the fetcher's thread),
-  beside ingest (0.6 of a core at that rate), Kafka (0.3) and Redis (0.1). So 5,000 obs/s end to end is out
-  of reach for this design on this machine, and a single scorer process tops out near 1 / (0.48 to 0.51 ms)
-  = 2,000 obs/s, which is what the runs reach (1,620-2,110). Reaching it would take cores for the read model
-  and the Kafka I/O beside the one that applies the acute league, and an engine and event building about
-  twice as fast per input (compiled code, outside this design, which keeps the methodology engine as it is).
+  path takes 710-750 (685-730 without this client). Even if the read model, faust and the scorer's other
+  threads cost nothing, the scorer's own per-input work in the table (applying with the engine, the change
+  events and the state record, 161-174 µs; decoding 16-18; the worker around each input 47-52; the commit
+  record and the producer 52-54) is 276-298 µs, 1.4-1.5 cores at 5,000 obs/s, beside ingest (0.6 of a core at
+  that rate), Kafka (0.3) and Redis (0.1): 2.4-2.5 cores. The acute league makes it worse: it is 90% of the
+  drift inputs (80% in the latency runs, where one input in ten is an ambulance probe), and one engine must
+  apply them all in order (its ranks and segments compare every acute trust), so one process on one core
+  does. Measured in process with no I/O (`time.process_time`, 9,000 acute drift inputs after the baseline,
+  2026-12-01; CPU time measured this way runs higher than the sampled shares above on this machine), an
+  acute input costs that engine 110-120 µs, and 190-200 µs with the change events and the state record
+  (ambulance 36-50 and 81-106, mental health and community 62-65 and 109-138): 0.86-0.90 of a core at
+  4,500 acute inputs a second. So 5,000 obs/s end to end is out of reach for this design on this machine.
+  One scorer process tops out near 1 / (0.48 to 0.51 ms) = 1,950-2,100 obs/s (its fetcher and producer
+  threads run beside its event loop, so a run can reach a little more), which is what the runs reach
+  (1,620-2,110). Reaching 5,000 would take cores for the read model and the Kafka I/O beside the one that
+  applies the acute league, and an engine and event building about twice as fast per input (compiled code,
+  outside this design, which keeps the methodology engine as it is).
 - Latency. At 500 obs/s in requests of 10 the scorer's event loop is busy about 70% of the time: a py-spy
   sample of its main thread over 30 s of that load (drift probe, measured 2026-11-30) found the Redis read
   model 37% of its CPU (the engine's league results with likely ranges 16%, of which the ranges 8%;
@@ -1010,18 +1014,19 @@ NOTES = """\
   (still paced, queued on the partition's lock ahead of the next batch) instead of on the 20 ms tick. On a
   fresh scorer at 500 obs/s it lowered p50 in three alternating pairs of 30 s runs (95, 67 and 60 ms against
   105, 114 and 80; p99 316, 251 and 231 against 311, 306 and 258), but in the full benchmark p99 at 500 obs/s
-  was 377 and 475 ms against 353 and 602 ms, and at 250 obs/s p99 was worse in all five comparisons (on a
-  fresh scorer 194, 231 and 193 ms against 179, 173 and 158; the ambulance inputs' own p99 260-292 against
-  198-200 ms).
-- Latency at 500 obs/s is a queue on a busy machine: the scorer's event loop is about 75% busy and the five
-  processes use 1.55-1.8 of the 2 cores, so every stage of a probe's path waits its turn, and the p99 falls
-  with the load (about 125 ms at 100 obs/s, 160-260 at 250, 250-600 at 500). At this load the scorer spends
-  about 1.5 ms of CPU per input, three times the throughput run's, since batches, commit records and league
-  writes carry few inputs each; ingest spends about 0.8 ms per input, 42% of it in kafka-python's sender
-  and network threads (sampled holding the interpreter lock). Reaching 200 ms at 500 obs/s needs that load
-  off the scorer's core: the read model on a core of its own (the second-process prototype took the
-  scorer's loop from 75% to 44% busy, but on these 2 cores the extra process made the p99 worse), or the
-  acute league's write cut to a few tens of ms (compiled code for the explanations and results)."""
+  was 377 and 475 ms against 353 and 602 ms, and at 250 obs/s p99 was worse in all five comparisons (in the
+  full benchmark 266 and 288 ms against 243 and 221; on a fresh scorer 194, 231 and 193 ms against 179, 173
+  and 158, the ambulance inputs' own p99 260-292 against 198-200 ms).
+- Latency at 500 obs/s is a queue on a busy machine (measured 2026-12-01): the scorer's event loop is about
+  75% busy and the five processes use 1.55-1.8 of the 2 cores, so every stage of a probe's path waits its
+  turn, and the p99 falls with the load (about 125 ms at 100 obs/s, 160-260 at 250, 250-600 at 500). At this
+  load the scorer spends about 1.5 ms of CPU per input, three times the throughput run's, since batches,
+  commit records and league writes carry few inputs each; ingest spends about 0.8 ms per input, 42% of it in
+  kafka-python's sender and network threads (sampled holding the interpreter lock). Reaching 200 ms at 500
+  obs/s needs that load off the scorer's core: the read model on a core of its own (the second-process
+  prototype took the scorer's loop from 75% to 44% busy, but on these 2 cores the extra process made the p99
+  worse), or the acute league's write cut to a few tens of ms (compiled code for the explanations and
+  results)."""
 
 
 if __name__ == "__main__":
